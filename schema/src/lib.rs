@@ -6,5 +6,6 @@
 //!
 //! Nothing here does IO: callers hand in text and get values or errors back.
 
+pub mod avro;
 pub mod json;
 pub mod span;
