@@ -905,15 +905,6 @@ impl Registry {
         };
         store::touch_context(conn, &q.context, id).await?;
 
-        // Older soft-deleted versions with the same id are tombstoned (unless something references them).
-        for old in versions.iter().filter(|v| v.deleted && v.schema_id == id) {
-            if store::referrers(conn, &q.context, &q.name, old.version)
-                .await?
-                .is_empty()
-            {
-                store::hard_delete_version(conn, &q.context, &q.name, old.version, id).await?;
-            }
-        }
         let row = VersionRow {
             context: q.context.clone(),
             subject: q.name.clone(),
@@ -923,6 +914,16 @@ impl Registry {
             ts: now_ms(),
         };
         store::insert_version(conn, &row).await?;
+        // Older soft-deleted versions with the same id are tombstoned (unless something references them); the new
+        // version keeps the schema row alive.
+        for old in versions.iter().filter(|v| v.deleted && v.schema_id == id) {
+            if store::referrers(conn, &q.context, &q.name, old.version)
+                .await?
+                .is_empty()
+            {
+                store::hard_delete_version(conn, &q.context, &q.name, old.version, id).await?;
+            }
+        }
         let schema = store::schema_by_id(conn, &q.context, id)
             .await?
             .ok_or_else(|| ApiError::Store("registered schema is missing".to_owned()))?;
