@@ -88,7 +88,8 @@ impl<'a> Checker<'a> {
     }
 
     fn pair(&mut self, r: NodeId, w: NodeId) -> Res {
-        let memoize = matches!(self.reader.kind(r), Kind::Record(_)) && matches!(self.writer.kind(w), Kind::Record(_));
+        let memoize = matches!(self.reader.kind(r), Kind::Record(_))
+            && matches!(self.writer.kind(w), Kind::Record(_));
         if !memoize {
             return self.calculate(r, w);
         }
@@ -137,11 +138,18 @@ impl<'a> Checker<'a> {
                 }
                 (Kind::Enum(re), Kind::Enum(we)) => {
                     self.check_names(r, w, &mut entries);
-                    let mut missing: Vec<&String> =
-                        we.symbols.iter().filter(|s| !re.symbols.contains(s)).collect();
+                    let mut missing: Vec<&String> = we
+                        .symbols
+                        .iter()
+                        .filter(|s| !re.symbols.contains(s))
+                        .collect();
                     if !missing.is_empty() && re.default.is_none() {
                         missing.sort();
-                        let list = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                        let list = missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         entries.push(Entry::Leaf(self.leaf(
                             AvroRule::MissingEnumSymbols,
                             r,
@@ -165,7 +173,10 @@ impl<'a> Checker<'a> {
                         if !self.pair(r, branch).is_empty() {
                             let label: Rc<str> = writer.branch_label(branch).into();
                             let leaf = self.missing_branch(r, branch);
-                            entries.push(Entry::Child(Token::Branch(i, label), Rc::new(vec![Entry::Leaf(leaf)])));
+                            entries.push(Entry::Child(
+                                Token::Branch(i, label),
+                                Rc::new(vec![Entry::Leaf(leaf)]),
+                            ));
                         }
                     }
                 }
@@ -252,12 +263,25 @@ impl<'a> Checker<'a> {
         )));
     }
 
-    fn check_fields(&mut self, r: NodeId, w: NodeId, rr: &Record, wr: &Record, entries: &mut Vec<Entry>) {
+    fn check_fields(
+        &mut self,
+        r: NodeId,
+        w: NodeId,
+        rr: &Record,
+        wr: &Record,
+        entries: &mut Vec<Entry>,
+    ) {
         let mut fields = Vec::new();
         for (pos, field) in rr.fields.iter().enumerate() {
             let name: Rc<str> = field.name.as_str().into();
-            let mut matches: Vec<usize> = wr.by_name.get(&field.name).copied().into_iter().collect();
-            matches.extend(field.aliases.iter().filter_map(|a| wr.by_name.get(a).copied()));
+            let mut matches: Vec<usize> =
+                wr.by_name.get(&field.name).copied().into_iter().collect();
+            matches.extend(
+                field
+                    .aliases
+                    .iter()
+                    .filter_map(|a| wr.by_name.get(a).copied()),
+            );
             match matches.as_slice() {
                 [] => {
                     if field.default.is_some() {
@@ -269,7 +293,10 @@ impl<'a> Checker<'a> {
                         // Java's quirk: an enum with a default is compared with the writer record itself.
                         let child = self.pair(field.ty, w);
                         if !child.is_empty() {
-                            fields.push(Entry::Child(Token::Field(pos, name), Rc::new(vec![Entry::Child(Token::Type, child)])));
+                            fields.push(Entry::Child(
+                                Token::Field(pos, name),
+                                Rc::new(vec![Entry::Child(Token::Type, child)]),
+                            ));
                         }
                         continue;
                     }
@@ -295,19 +322,25 @@ impl<'a> Checker<'a> {
                 [one] => {
                     let child = self.pair(field.ty, wr.fields[*one].ty);
                     if !child.is_empty() {
-                        fields.push(Entry::Child(Token::Field(pos, name), Rc::new(vec![Entry::Child(Token::Type, child)])));
+                        fields.push(Entry::Child(
+                            Token::Field(pos, name),
+                            Rc::new(vec![Entry::Child(Token::Type, child)]),
+                        ));
                     }
                 }
                 several => {
-                    let names = several.iter().map(|&i| wr.fields[i].name.as_str()).collect::<Vec<_>>().join(", ");
+                    let names = several
+                        .iter()
+                        .map(|&i| wr.fields[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let source = self.reader.node(r).source;
                     let leaf = Leaf {
                         rule: AvroRule::AmbiguousFieldMatch,
                         tokens: vec![Token::Field(pos, name)],
                         java_message: format!(
                             "Reader record field {} matches multiple fields in writer record schema {}",
-                            field.name,
-                            wr.name
+                            field.name, wr.name
                         ),
                         message: format!(
                             "field {} of the {} matches several fields of the {}'s record {} by its name and \
@@ -322,7 +355,10 @@ impl<'a> Checker<'a> {
             }
         }
         if !fields.is_empty() {
-            entries.push(Entry::Child(Token::Field(usize::MAX, "".into()), Rc::new(fields)));
+            entries.push(Entry::Child(
+                Token::Field(usize::MAX, "".into()),
+                Rc::new(fields),
+            ));
         }
     }
 
@@ -334,14 +370,21 @@ impl<'a> Checker<'a> {
         if let Kind::Union(branches) = reader.kind(r) {
             let closest = branches.iter().copied().find(|&b| {
                 let bk = reader.kind(b);
-                bk.same_type(wk) && bk.name().is_none_or(|n| wk.name().is_some_and(|wn| wn.name == n.name))
+                bk.same_type(wk)
+                    && bk
+                        .name()
+                        .is_none_or(|n| wk.name().is_some_and(|wn| wn.name == n.name))
             });
             if let Some(b) = closest {
                 let res = self.pair(b, w);
                 let mut inner = Vec::new();
                 self.flatten(&res, &mut Vec::new(), &mut inner);
                 if let Some(first) = inner.first() {
-                    because = format!("; its branch {} does not match: {}", reader.describe(b), first.message);
+                    because = format!(
+                        "; its branch {} does not match: {}",
+                        reader.describe(b),
+                        first.message
+                    );
                     if inner.len() > 1 {
                         because.push_str(&format!(" (and {} more)", inner.len() - 1));
                     }
@@ -426,7 +469,11 @@ impl<'a> Checker<'a> {
         };
         for token in tokens {
             match token {
-                Token::Field(usize::MAX, _) | Token::Type | Token::Name | Token::Size | Token::Symbols => {}
+                Token::Field(usize::MAX, _)
+                | Token::Type
+                | Token::Name
+                | Token::Size
+                | Token::Symbols => {}
                 Token::Field(_, name) => {
                     path.push('.');
                     path.push_str(name);

@@ -122,7 +122,12 @@ fn location_in(schema: &AvroSchema, side: SchemaSide) -> Option<Location> {
     })
 }
 
-fn to_violation(inc: Incompatibility, direction: Direction, against: usize, location: Option<Location>) -> Violation {
+fn to_violation(
+    inc: Incompatibility,
+    direction: Direction,
+    against: usize,
+    location: Option<Location>,
+) -> Violation {
     Violation {
         rule: inc.rule.id(),
         path: inc.path,

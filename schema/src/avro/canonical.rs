@@ -141,7 +141,11 @@ impl AvroSchema {
                 out.push(']');
                 return;
             }
-            primitive if primitive.name().is_none() && simple && !matches!(primitive, Kind::Array(_) | Kind::Map(_)) => {
+            primitive
+                if primitive.name().is_none()
+                    && simple
+                    && !matches!(primitive, Kind::Array(_) | Kind::Map(_)) =>
+            {
                 write_string(out, primitive.avro_name());
                 return;
             }
@@ -221,7 +225,8 @@ impl AvroSchema {
             }
             props.retain(|(k, _)| {
                 k != "logicalType"
-                    && !(matches!(logical, LogicalType::Decimal { .. }) && (k == "precision" || k == "scale"))
+                    && !(matches!(logical, LogicalType::Decimal { .. })
+                        && (k == "precision" || k == "scale"))
             });
         }
         write_sorted_props(out, props);
@@ -239,7 +244,13 @@ impl AvroSchema {
         out
     }
 
-    fn write_java(&self, id: NodeId, out: &mut String, seen: &mut HashSet<NodeId>, space: Option<&str>) {
+    fn write_java(
+        &self,
+        id: NodeId,
+        out: &mut String,
+        seen: &mut HashSet<NodeId>,
+        space: Option<&str>,
+    ) {
         let node = self.node(id);
         if let Some(name) = node.kind.name()
             && !seen.insert(id)
@@ -286,7 +297,11 @@ impl AvroSchema {
                 out.push(']');
             }
             Kind::Record(record) => {
-                out.push_str(if record.is_error { "{\"type\":\"error\"" } else { "{\"type\":\"record\"" });
+                out.push_str(if record.is_error {
+                    "{\"type\":\"error\""
+                } else {
+                    "{\"type\":\"record\""
+                });
                 write_name(out, &record.name);
                 if let Some(doc) = &record.doc {
                     out.push_str(",\"doc\":");

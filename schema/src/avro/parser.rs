@@ -282,7 +282,13 @@ impl Parser {
                 .collect()
         };
         match type_name {
-            "record" | "error" => self.parse_record(json, ns, depth, type_name == "error", props(&SCHEMA_RESERVED)),
+            "record" | "error" => self.parse_record(
+                json,
+                ns,
+                depth,
+                type_name == "error",
+                props(&SCHEMA_RESERVED),
+            ),
             "enum" => {
                 let mut reserved = SCHEMA_RESERVED.to_vec();
                 reserved.push("default");
@@ -325,7 +331,10 @@ impl Parser {
             return None;
         };
         let Some(raw_name) = name_json.as_str() else {
-            self.error(name_json.span, format!("the name of a {what} must be a string"));
+            self.error(
+                name_json.span,
+                format!("the name of a {what} must be a string"),
+            );
             return None;
         };
         let namespace = match json.get("namespace") {
@@ -346,7 +355,10 @@ impl Parser {
         if name.namespace.is_none() && PRIMITIVES.contains(&name.name.as_str()) {
             self.error(
                 name_json.span,
-                format!("a {what} may not be named after the primitive type {:?}", name.name),
+                format!(
+                    "a {what} may not be named after the primitive type {:?}",
+                    name.name
+                ),
             );
             return None;
         }
@@ -431,7 +443,10 @@ impl Parser {
             return None;
         };
         let Some(field_items) = fields_json.as_array() else {
-            self.error(fields_json.span, format!("\"fields\" of record {name} must be an array"));
+            self.error(
+                fields_json.span,
+                format!("\"fields\" of record {name} must be an array"),
+            );
             return None;
         };
         let inner_ns = name.namespace.clone();
@@ -456,8 +471,8 @@ impl Parser {
         if !ok {
             return None;
         }
-        for index in 0..fields.len() {
-            if fields[index].default.is_some() {
+        for (index, field) in fields.iter().enumerate() {
+            if field.default.is_some() {
                 self.defaults_to_check.push((id, index));
             }
         }
@@ -482,12 +497,18 @@ impl Parser {
         if json.as_object().is_none() {
             self.error(
                 json.span,
-                format!("a field of record {record} must be an object, not {}", json.kind_name()),
+                format!(
+                    "a field of record {record} must be an object, not {}",
+                    json.kind_name()
+                ),
             );
             return None;
         }
         let Some(name) = json.get("name").and_then(Json::as_str) else {
-            self.error(json.span, format!("a field of record {record} needs a string \"name\""));
+            self.error(
+                json.span,
+                format!("a field of record {record} needs a string \"name\""),
+            );
             return None;
         };
         let name_span = json.get("name").map_or(json.span, |n| n.span);
@@ -537,44 +558,60 @@ impl Parser {
         })
     }
 
-    fn parse_enum(&mut self, json: &Json, ns: Option<&str>, props: Vec<(String, Json)>) -> Option<NodeId> {
+    fn parse_enum(
+        &mut self,
+        json: &Json,
+        ns: Option<&str>,
+        props: Vec<(String, Json)>,
+    ) -> Option<NodeId> {
         let (name, aliases, doc) = self.named_header(json, ns, "enum")?;
         let Some(symbols_json) = json.get("symbols") else {
             self.error(json.span, format!("enum {name} needs \"symbols\""));
             return None;
         };
         let Some(items) = symbols_json.as_array() else {
-            self.error(symbols_json.span, format!("\"symbols\" of enum {name} must be an array"));
+            self.error(
+                symbols_json.span,
+                format!("\"symbols\" of enum {name} must be an array"),
+            );
             return None;
         };
         let mut symbols = Vec::with_capacity(items.len());
         let mut seen = HashSet::with_capacity(items.len());
         for item in items {
             let Some(symbol) = item.as_str() else {
-                self.error(item.span, format!("a symbol of enum {name} must be a string"));
+                self.error(
+                    item.span,
+                    format!("a symbol of enum {name} must be a string"),
+                );
                 return None;
             };
             if !self.check_name(symbol, item.span, "enum symbol") {
                 return None;
             }
             if !seen.insert(symbol) {
-                self.error(item.span, format!("enum {name} lists the symbol {symbol:?} twice"));
+                self.error(
+                    item.span,
+                    format!("enum {name} lists the symbol {symbol:?} twice"),
+                );
                 return None;
             }
             symbols.push(symbol.to_owned());
         }
         let default = match json.get("default") {
             None => None,
-            Some(d) => match d.as_str() {
-                Some(s) if seen.contains(s) => Some(s.to_owned()),
-                _ => {
-                    self.error(
+            Some(d) => {
+                match d.as_str() {
+                    Some(s) if seen.contains(s) => Some(s.to_owned()),
+                    _ => {
+                        self.error(
                         d.span,
                         format!("the default {d} of enum {name} is not one of its symbols {symbols:?}"),
                     );
-                    return None;
+                        return None;
+                    }
                 }
-            },
+            }
         };
         let id = self.push(
             Kind::Enum(Box::new(Enum {
@@ -591,14 +628,22 @@ impl Parser {
             .then_some(id)
     }
 
-    fn parse_fixed(&mut self, json: &Json, ns: Option<&str>, props: Vec<(String, Json)>) -> Option<NodeId> {
+    fn parse_fixed(
+        &mut self,
+        json: &Json,
+        ns: Option<&str>,
+        props: Vec<(String, Json)>,
+    ) -> Option<NodeId> {
         let (name, aliases, doc) = self.named_header(json, ns, "fixed")?;
         let size = match json.get("size").map(|s| (&s.value, s.span)) {
             Some((Value::Number(n), _)) if n.as_i32().is_some_and(|n| n >= 0) => {
                 n.as_i32().unwrap_or(0).unsigned_abs()
             }
             Some((_, span)) => {
-                self.error(span, format!("the size of fixed {name} must be a non-negative 32-bit integer"));
+                self.error(
+                    span,
+                    format!("the size of fixed {name} must be a non-negative 32-bit integer"),
+                );
                 return None;
             }
             None => {
@@ -677,12 +722,22 @@ impl Parser {
             for b in branches {
                 let kind = &self.nodes[b.0 as usize].kind;
                 if matches!(kind, Kind::Union(_)) {
-                    problems.push((node.source, node.span, "a union may not contain a union directly".to_owned()));
+                    problems.push((
+                        node.source,
+                        node.span,
+                        "a union may not contain a union directly".to_owned(),
+                    ));
                     continue;
                 }
-                let key = kind.name().map_or_else(|| kind.avro_name().to_owned(), Name::full_name);
+                let key = kind
+                    .name()
+                    .map_or_else(|| kind.avro_name().to_owned(), Name::full_name);
                 if !seen.insert(key.clone()) {
-                    problems.push((node.source, node.span, format!("the union has two branches of type {key:?}")));
+                    problems.push((
+                        node.source,
+                        node.span,
+                        format!("the union has two branches of type {key:?}"),
+                    ));
                 }
             }
         }
