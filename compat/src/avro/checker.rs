@@ -56,6 +56,8 @@ type Res = Rc<Vec<Entry>>;
 pub(crate) struct Roles {
     pub reader: &'static str,
     pub writer: &'static str,
+    /// The reader is the old schema (a FORWARD check): fixes go into the new schema, the writer.
+    pub reader_is_old: bool,
 }
 
 pub(crate) struct Checker<'a> {
@@ -156,11 +158,20 @@ impl<'a> Checker<'a> {
                             w,
                             vec![Token::Symbols],
                             format!("[{list}]"),
-                            format!(
-                                "enum {} of the {} lacks the symbol(s) [{list}] that the {} can write, and has no \
-                                 default symbol; keep the symbol(s) or give the enum a \"default\"",
-                                re.name, self.roles.reader, self.roles.writer
-                            ),
+                            if self.roles.reader_is_old {
+                                format!(
+                                    "the {} adds symbol(s) [{list}] to enum {}, which the {} does not know and has \
+                                     no default symbol for, so consumers still on the {} fail on them; give the \
+                                     enum a \"default\" in a release before adding symbols",
+                                    self.roles.writer, re.name, self.roles.reader, self.roles.reader
+                                )
+                            } else {
+                                format!(
+                                    "enum {} of the {} lacks the symbol(s) [{list}] that the {} can write, and has \
+                                     no default symbol; keep the symbol(s) or give the enum a \"default\"",
+                                    re.name, self.roles.reader, self.roles.writer
+                                )
+                            },
                         )));
                     }
                 }
@@ -305,15 +316,28 @@ impl<'a> Checker<'a> {
                         rule: AvroRule::ReaderFieldMissingDefaultValue,
                         tokens: vec![Token::Field(pos, name)],
                         java_message: field.name.clone(),
-                        message: format!(
-                            "field {} ({}) of the {} is not in the {}'s record {} and has no default, so records \
-                             written without it cannot be read; give it a \"default\"",
-                            field.name,
-                            self.reader.describe(field.ty),
-                            self.roles.reader,
-                            self.roles.writer,
-                            wr.name
-                        ),
+                        message: if self.roles.reader_is_old {
+                            format!(
+                                "the {} has no field {} in record {}, which the {} reads and gives no default, \
+                                 so consumers still on the {} cannot read new data; keep the field (a field can \
+                                 be removed only once every reader has a default for it)",
+                                self.roles.writer,
+                                field.name,
+                                wr.name,
+                                self.roles.reader,
+                                self.roles.reader
+                            )
+                        } else {
+                            format!(
+                                "field {} ({}) of the {} is not in the {}'s record {} and has no default, so \
+                                 records written without it cannot be read; give it a \"default\"",
+                                field.name,
+                                self.reader.describe(field.ty),
+                                self.roles.reader,
+                                self.roles.writer,
+                                wr.name
+                            )
+                        },
                         reader: (source, field.span),
                         writer: self.span_of(self.writer, w),
                     };

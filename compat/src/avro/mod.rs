@@ -73,6 +73,7 @@ pub fn check_reader_writer(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Inco
     let roles = checker::Roles {
         reader: "reader",
         writer: "writer",
+        reader_is_old: false,
     };
     checker::Checker::new(reader, writer, roles).run()
 }
@@ -89,6 +90,7 @@ pub fn check(level: CompatibilityLevel, new: &AvroSchema, history: &[&AvroSchema
             let roles = checker::Roles {
                 reader: "new schema",
                 writer: "old schema",
+                reader_is_old: false,
             };
             for inc in checker::Checker::new(new, old, roles).run() {
                 let location = location_in(new, inc.reader);
@@ -99,6 +101,7 @@ pub fn check(level: CompatibilityLevel, new: &AvroSchema, history: &[&AvroSchema
             let roles = checker::Roles {
                 reader: "old schema",
                 writer: "new schema",
+                reader_is_old: true,
             };
             for inc in checker::Checker::new(old, new, roles).run() {
                 let location = location_in(new, inc.writer);
