@@ -1,0 +1,1 @@
+//! Conversion of a [`Module`](super::Module) to `prost_types` descriptors.
