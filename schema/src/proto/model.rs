@@ -89,10 +89,10 @@ pub enum Syntax {
 }
 
 impl Syntax {
-    /// The value of `FileDescriptorProto.syntax` protoc writes (`None` for proto2, which protoc leaves unset).
+    /// The value of `FileDescriptorProto.syntax`.
     pub fn descriptor_syntax(self) -> Option<&'static str> {
         match self {
-            Syntax::Proto2 => None,
+            Syntax::Proto2 => Some("proto2"),
             Syntax::Proto3 => Some("proto3"),
             Syntax::Editions(_) => Some("editions"),
         }
@@ -174,6 +174,8 @@ pub struct File {
     pub path: String,
     pub package: Option<String>,
     pub syntax: Syntax,
+    /// Where `syntax = ...` or `edition = ...` was written (`None` when omitted: proto2).
+    pub syntax_span: Option<Span>,
     pub dependencies: Vec<Dependency>,
     pub messages: Vec<MessageId>,
     pub enums: Vec<EnumId>,

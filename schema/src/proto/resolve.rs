@@ -432,6 +432,9 @@ impl<'a> Builder<'a> {
             path: l.path.clone(),
             package: package.clone(),
             syntax,
+            syntax_span: l.ast.syntax.as_ref().map(|s| match s {
+                SyntaxDecl::Syntax(i) | SyntaxDecl::Edition(i) => i.span,
+            }),
             dependencies,
             messages: vec![],
             enums: vec![],
