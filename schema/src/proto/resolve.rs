@@ -453,8 +453,27 @@ impl<'a> Builder<'a> {
         if let (Some(p), Some(pa)) = (&package, &l.ast.package) {
             self.define_package(p, fid, pa.span);
         }
-        for m in &l.ast.messages {
-            let id = self.declare_message(fid, None, &scope, m, features, false);
+        // Messages and the messages of groups in `extend` blocks, in declaration order.
+        let mut tops: Vec<(u32, &'a MessageAst, bool)> = l
+            .ast
+            .messages
+            .iter()
+            .map(|m| (m.span.start, m, false))
+            .collect();
+        for ext in &l.ast.extends {
+            for f in &ext.fields {
+                if let FieldTypeAst::Group(body) = &f.ty {
+                    tops.push((f.span.start, body, true));
+                }
+            }
+        }
+        tops.sort_by_key(|t| t.0);
+        let mut groups: HashMap<u32, MessageId> = HashMap::new();
+        for (start, m, group) in tops {
+            let id = self.declare_message(fid, None, &scope, m, features, group);
+            if group {
+                groups.insert(start, id);
+            }
             self.files[i].messages.push(id);
         }
         for e in &l.ast.enums {
@@ -467,7 +486,8 @@ impl<'a> Builder<'a> {
         }
         for ext in &l.ast.extends {
             for f in &ext.fields {
-                let id = self.declare_extension(fid, None, &scope, ext, f, features);
+                let group = groups.get(&f.span.start).copied();
+                let id = self.declare_extension(fid, &scope, ext, f, features, group);
                 self.files[i].extensions.push(id);
             }
         }
@@ -558,6 +578,13 @@ impl<'a> Builder<'a> {
                 FieldTypeAst::Named(_) => {}
             }
         }
+        for ext in &m.extends {
+            for f in &ext.fields {
+                if let FieldTypeAst::Group(body) = &f.ty {
+                    nested.push((f.span.start, Nested::Group(body)));
+                }
+            }
+        }
         nested.sort_by_key(|(s, _)| *s);
         let mut synthesized: HashMap<u32, MessageId> = HashMap::new();
         for (start, n) in nested {
@@ -612,7 +639,12 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let msg = &self.messages[id.index()];
-            let mut name = format!("_{}", msg.fields[i].name);
+            let field_name = &msg.fields[i].name;
+            let mut name = if field_name.starts_with('_') {
+                field_name.clone()
+            } else {
+                format!("_{field_name}")
+            };
             while msg.fields.iter().any(|f| f.name == name)
                 || msg.oneofs.iter().any(|o| o.name == name)
             {
@@ -635,7 +667,8 @@ impl<'a> Builder<'a> {
         }
         for ext in &m.extends {
             for f in &ext.fields {
-                let xid = self.declare_extension(file, Some(id), &full, ext, f, features);
+                let group = synthesized.get(&f.span.start).copied();
+                let xid = self.declare_extension(file, &full, ext, f, features, group);
                 self.messages[id.index()].extensions.push(xid);
             }
         }
@@ -1036,26 +1069,16 @@ impl<'a> Builder<'a> {
     fn declare_extension(
         &mut self,
         file: FileId,
-        parent: Option<MessageId>,
         scope: &str,
         ext: &'a ast::ExtendAst,
         f: &'a FieldAst,
         features: Features,
+        nested: Option<MessageId>,
     ) -> ExtensionId {
         let id = ExtensionId(self.extensions.len() as u32);
         let slot = Slot::Extension(id);
         let syntax = self.syntax(file);
-        // A group inside an extend block declares its message in the enclosing scope.
-        let nested = if let FieldTypeAst::Group(body) = &f.ty {
-            let nid = self.declare_message(file, parent, scope, body, features, true);
-            match parent {
-                Some(p) => self.messages[p.index()].messages.push(nid),
-                None => self.files[file.index()].messages.push(nid),
-            }
-            Some(nid)
-        } else {
-            None
-        };
+        // A group inside an extend block declares its message in the enclosing scope (done by the caller).
         let field = self.make_field(file, scope, f, features, syntax, slot, nested);
         self.define(
             field.full_name.clone(),
