@@ -93,7 +93,9 @@ impl fmt::Display for CompatibilityLevel {
 
 /// A string that names no compatibility level.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown compatibility level {0:?}: expected one of BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE, NONE")]
+#[error(
+    "unknown compatibility level {0:?}: expected one of BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE, NONE"
+)]
 pub struct UnknownLevel(pub String);
 
 impl FromStr for CompatibilityLevel {
@@ -118,11 +120,23 @@ mod tests {
         for level in CompatibilityLevel::ALL {
             assert_eq!(level.as_str().parse::<CompatibilityLevel>(), Ok(level));
         }
-        assert_eq!("full-transitive".parse(), Ok(CompatibilityLevel::FullTransitive));
+        assert_eq!(
+            "full-transitive".parse(),
+            Ok(CompatibilityLevel::FullTransitive)
+        );
         assert!("SIDEWAYS".parse::<CompatibilityLevel>().is_err());
         assert_eq!(CompatibilityLevel::Backward.versions_to_check(3), vec![2]);
-        assert_eq!(CompatibilityLevel::FullTransitive.versions_to_check(3), vec![2, 1, 0]);
-        assert_eq!(CompatibilityLevel::Forward.versions_to_check(0), Vec::<usize>::new());
-        assert_eq!(CompatibilityLevel::None.versions_to_check(3), Vec::<usize>::new());
+        assert_eq!(
+            CompatibilityLevel::FullTransitive.versions_to_check(3),
+            vec![2, 1, 0]
+        );
+        assert_eq!(
+            CompatibilityLevel::Forward.versions_to_check(0),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            CompatibilityLevel::None.versions_to_check(3),
+            Vec::<usize>::new()
+        );
     }
 }

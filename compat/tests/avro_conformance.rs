@@ -9,7 +9,10 @@ use herald_schema::avro::parse_strict;
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/conformance/avro/cases.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/conformance/avro/cases.jsonl"
+    );
     let text = std::fs::read_to_string(path).expect("conformance data");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -43,7 +46,12 @@ fn every_case_gets_javas_verdict() {
             _ => {}
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -58,7 +66,10 @@ fn incompatibility_types_locations_and_messages_match_java() {
         let Ok(found) = run(&case) else {
             continue;
         };
-        if details.starts_with("org.apache.avro") || details.starts_with("reader:") || details.starts_with("writer:") {
+        if details.starts_with("org.apache.avro")
+            || details.starts_with("reader:")
+            || details.starts_with("writer:")
+        {
             continue; // Java threw or rejected a schema; the verdict test covers these.
         }
         let mut expected: Vec<String> = details.split(" | ").map(str::to_owned).collect();
@@ -70,11 +81,21 @@ fn incompatibility_types_locations_and_messages_match_java() {
         actual.sort();
         compared += 1;
         if expected != actual {
-            mismatches.push(format!("{id}:\n  java:   {expected:?}\n  herald: {actual:?}"));
+            mismatches.push(format!(
+                "{id}:\n  java:   {expected:?}\n  herald: {actual:?}"
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
-    assert_eq!(compared, 103, "every incompatible case with a Java message is compared");
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert_eq!(
+        compared, 103,
+        "every incompatible case with a Java message is compared"
+    );
 }
 
 #[test]

@@ -1,4 +1,19 @@
 //! Avro compatibility: Apache Avro Java's reader/writer check, and levels over a history of versions.
+//!
+//! Policies where the reference implementations disagree (the conformance set's `oracles_disagree` cases), each
+//! checked by `tests/avro_conformance.rs`:
+//! * a relative alias of a named type is qualified with that type's namespace (Java and the spec; Python compares
+//!   the raw alias and says incompatible);
+//! * a namespace-only change, inherited or explicit, is compatible: names compare unqualified (Java 1.12 and the
+//!   spec; Java 1.8 compared full names);
+//! * a writer union read by a non-union reader is compatible when every branch is readable (Java 1.12 and Python;
+//!   Java 1.8 rejected it);
+//! * a reader enum's default symbol stands in for writer symbols it lacks (Java 1.12 and Python);
+//! * a reader field that matches two writer fields (its name and an alias) is `AMBIGUOUS_FIELD_MATCH`, incompatible
+//!   (Java throws and Confluent reports the exception as incompatible; Python silently takes the name);
+//! * an ill-typed field default is not a compatibility question: strict parsing (what a registry applies to the
+//!   schema being registered, and `herald compat` to `--new`) rejects the schema with the field and the reason,
+//!   while schemas already stored are read without default validation, as Confluent does.
 
 mod checker;
 
@@ -73,6 +88,7 @@ pub fn check_reader_writer(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Inco
     let roles = checker::Roles {
         reader: "reader",
         writer: "writer",
+        reader_is_old: false,
     };
     checker::Checker::new(reader, writer, roles).run()
 }
@@ -89,6 +105,7 @@ pub fn check(level: CompatibilityLevel, new: &AvroSchema, history: &[&AvroSchema
             let roles = checker::Roles {
                 reader: "new schema",
                 writer: "old schema",
+                reader_is_old: false,
             };
             for inc in checker::Checker::new(new, old, roles).run() {
                 let location = location_in(new, inc.reader);
@@ -99,6 +116,7 @@ pub fn check(level: CompatibilityLevel, new: &AvroSchema, history: &[&AvroSchema
             let roles = checker::Roles {
                 reader: "old schema",
                 writer: "new schema",
+                reader_is_old: true,
             };
             for inc in checker::Checker::new(old, new, roles).run() {
                 let location = location_in(new, inc.writer);
@@ -122,7 +140,12 @@ fn location_in(schema: &AvroSchema, side: SchemaSide) -> Option<Location> {
     })
 }
 
-fn to_violation(inc: Incompatibility, direction: Direction, against: usize, location: Option<Location>) -> Violation {
+fn to_violation(
+    inc: Incompatibility,
+    direction: Direction,
+    against: usize,
+    location: Option<Location>,
+) -> Violation {
     Violation {
         rule: inc.rule.id(),
         path: inc.path,

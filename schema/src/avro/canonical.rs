@@ -98,11 +98,19 @@ impl AvroSchema {
     pub fn normalized(&self) -> String {
         let mut out = String::new();
         let mut seen = HashSet::new();
-        self.write_normalized(self.root, &mut out, &mut seen);
+        self.write_normalized(self.root, &mut out, &mut seen, None);
         out
     }
 
-    fn write_normalized(&self, id: NodeId, out: &mut String, seen: &mut HashSet<NodeId>) {
+    /// `space` is the namespace a reader of the output would inherit here: a type in the null namespace inside
+    /// a namespaced one says `"namespace":""`, so that the output parses back to the same full names.
+    fn write_normalized(
+        &self,
+        id: NodeId,
+        out: &mut String,
+        seen: &mut HashSet<NodeId>,
+        space: Option<&str>,
+    ) {
         let node = self.node(id);
         if let Some(name) = node.kind.name()
             && !seen.insert(id)
@@ -136,26 +144,31 @@ impl AvroSchema {
                     if i > 0 {
                         out.push(',');
                     }
-                    self.write_normalized(*b, out, seen);
+                    self.write_normalized(*b, out, seen, space);
                 }
                 out.push(']');
                 return;
             }
-            primitive if primitive.name().is_none() && simple && !matches!(primitive, Kind::Array(_) | Kind::Map(_)) => {
+            primitive
+                if primitive.name().is_none()
+                    && simple
+                    && !matches!(primitive, Kind::Array(_) | Kind::Map(_)) =>
+            {
                 write_string(out, primitive.avro_name());
                 return;
             }
             Kind::Array(items) => {
                 out.push_str("{\"type\":\"array\",\"items\":");
-                self.write_normalized(*items, out, seen);
+                self.write_normalized(*items, out, seen, space);
             }
             Kind::Map(values) => {
                 out.push_str("{\"type\":\"map\",\"values\":");
-                self.write_normalized(*values, out, seen);
+                self.write_normalized(*values, out, seen, space);
             }
             Kind::Record(record) => {
                 out.push_str("{\"name\":");
                 write_string(out, &record.name.full_name());
+                null_namespace(out, &record.name, space);
                 out.push_str(",\"type\":\"record\",\"fields\":[");
                 for (i, field) in record.fields.iter().enumerate() {
                     if i > 0 {
@@ -164,7 +177,7 @@ impl AvroSchema {
                     out.push_str("{\"name\":");
                     write_string(out, &field.name);
                     out.push_str(",\"type\":");
-                    self.write_normalized(field.ty, out, seen);
+                    self.write_normalized(field.ty, out, seen, record.name.namespace.as_deref());
                     if let Some(default) = &field.default {
                         out.push_str(",\"default\":");
                         write_compact(out, default);
@@ -183,6 +196,7 @@ impl AvroSchema {
             Kind::Enum(e) => {
                 out.push_str("{\"name\":");
                 write_string(out, &e.name.full_name());
+                null_namespace(out, &e.name, space);
                 out.push_str(",\"type\":\"enum\",\"symbols\":[");
                 for (i, s) in e.symbols.iter().enumerate() {
                     if i > 0 {
@@ -200,6 +214,7 @@ impl AvroSchema {
             Kind::Fixed(f) => {
                 out.push_str("{\"name\":");
                 write_string(out, &f.name.full_name());
+                null_namespace(out, &f.name, space);
                 out.push_str(&format!(",\"type\":\"fixed\",\"size\":{}", f.size));
                 extras(out, f.doc.as_ref(), &f.aliases);
             }
@@ -221,7 +236,8 @@ impl AvroSchema {
             }
             props.retain(|(k, _)| {
                 k != "logicalType"
-                    && !(matches!(logical, LogicalType::Decimal { .. }) && (k == "precision" || k == "scale"))
+                    && !(matches!(logical, LogicalType::Decimal { .. })
+                        && (k == "precision" || k == "scale"))
             });
         }
         write_sorted_props(out, props);
@@ -239,7 +255,13 @@ impl AvroSchema {
         out
     }
 
-    fn write_java(&self, id: NodeId, out: &mut String, seen: &mut HashSet<NodeId>, space: Option<&str>) {
+    fn write_java(
+        &self,
+        id: NodeId,
+        out: &mut String,
+        seen: &mut HashSet<NodeId>,
+        space: Option<&str>,
+    ) {
         let node = self.node(id);
         if let Some(name) = node.kind.name()
             && !seen.insert(id)
@@ -286,7 +308,11 @@ impl AvroSchema {
                 out.push(']');
             }
             Kind::Record(record) => {
-                out.push_str(if record.is_error { "{\"type\":\"error\"" } else { "{\"type\":\"record\"" });
+                out.push_str(if record.is_error {
+                    "{\"type\":\"error\""
+                } else {
+                    "{\"type\":\"record\""
+                });
                 write_name(out, &record.name);
                 if let Some(doc) = &record.doc {
                     out.push_str(",\"doc\":");
@@ -387,6 +413,13 @@ impl AvroSchema {
                 out.push('}');
             }
         }
+    }
+}
+
+/// Writes `"namespace":""` for a type in the null namespace where a namespace would otherwise be inherited.
+fn null_namespace(out: &mut String, name: &Name, space: Option<&str>) {
+    if name.namespace.is_none() && space.is_some() {
+        out.push_str(",\"namespace\":\"\"");
     }
 }
 

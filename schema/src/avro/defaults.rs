@@ -25,28 +25,31 @@ fn valid(nodes: &[Node], ty: NodeId, value: &Json, depth: usize) -> bool {
         Kind::Boolean => matches!(v, Value::Bool(_)),
         Kind::Int => matches!(v, Value::Number(n) if n.as_i32().is_some()),
         Kind::Long => matches!(v, Value::Number(n) if n.as_i64().is_some()),
-        Kind::Float | Kind::Double => match v {
-            Value::Number(_) => true,
-            Value::String(s) => matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity"),
-            _ => false,
-        },
-        Kind::String | Kind::Bytes | Kind::Enum(_) | Kind::Fixed(_) => matches!(v, Value::String(_)),
+        Kind::Float | Kind::Double => matches!(v, Value::Number(_)),
+        Kind::String | Kind::Bytes | Kind::Enum(_) | Kind::Fixed(_) => {
+            matches!(v, Value::String(_))
+        }
         Kind::Array(items) => match v {
             Value::Array(elements) => elements.iter().all(|e| valid(nodes, *items, e, depth + 1)),
             _ => false,
         },
         Kind::Map(values) => match v {
-            Value::Object(members) => members.iter().all(|m| valid(nodes, *values, &m.value, depth + 1)),
+            Value::Object(members) => members
+                .iter()
+                .all(|m| valid(nodes, *values, &m.value, depth + 1)),
             _ => false,
         },
         Kind::Union(branches) => branches.iter().any(|b| valid(nodes, *b, value, depth + 1)),
         Kind::Record(record) => match v {
-            Value::Object(_) => record.fields.iter().all(|f| {
-                match value.get(&f.name).or(f.default.as_ref()) {
-                    Some(field_value) => valid(nodes, f.ty, field_value, depth + 1),
-                    None => false,
-                }
-            }),
+            Value::Object(_) => {
+                record
+                    .fields
+                    .iter()
+                    .all(|f| match value.get(&f.name).or(f.default.as_ref()) {
+                        Some(field_value) => valid(nodes, f.ty, field_value, depth + 1),
+                        None => false,
+                    })
+            }
             _ => false,
         },
     }

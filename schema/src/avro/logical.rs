@@ -87,24 +87,24 @@ pub(crate) fn from_props(props: &[(String, Json)], base: Base) -> Option<Logical
         "duration" => LogicalType::Duration,
         _ => return None,
     };
-    let valid = match (&logical, base) {
-        (LogicalType::Decimal { .. }, _) => true,
-        (LogicalType::BigDecimal, Base::Bytes) => true,
-        (LogicalType::Uuid, Base::String | Base::Fixed(16)) => true,
-        (LogicalType::Date | LogicalType::TimeMillis, Base::Int) => true,
-        (
-            LogicalType::TimeMicros
-            | LogicalType::TimestampMillis
-            | LogicalType::TimestampMicros
-            | LogicalType::TimestampNanos
-            | LogicalType::LocalTimestampMillis
-            | LogicalType::LocalTimestampMicros
-            | LogicalType::LocalTimestampNanos,
-            Base::Long,
-        ) => true,
-        (LogicalType::Duration, Base::Fixed(12)) => true,
-        _ => false,
-    };
+    let valid = matches!(
+        (&logical, base),
+        (LogicalType::Decimal { .. }, _)
+            | (LogicalType::BigDecimal, Base::Bytes)
+            | (LogicalType::Uuid, Base::String | Base::Fixed(16))
+            | (LogicalType::Date | LogicalType::TimeMillis, Base::Int)
+            | (
+                LogicalType::TimeMicros
+                    | LogicalType::TimestampMillis
+                    | LogicalType::TimestampMicros
+                    | LogicalType::TimestampNanos
+                    | LogicalType::LocalTimestampMillis
+                    | LogicalType::LocalTimestampMicros
+                    | LogicalType::LocalTimestampNanos,
+                Base::Long,
+            )
+            | (LogicalType::Duration, Base::Fixed(12))
+    );
     valid.then_some(logical)
 }
 

@@ -93,7 +93,9 @@ impl Name {
         match name.rfind('.') {
             Some(dot) => Name {
                 name: name[dot + 1..].to_owned(),
-                namespace: Some(&name[..dot]).filter(|s| !s.is_empty()).map(str::to_owned),
+                namespace: Some(&name[..dot])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
             },
             None => Name {
                 name: name.to_owned(),

@@ -77,6 +77,8 @@ pub struct Parser {
     source: u32,
     /// Placeholders for names used before their definition: (placeholder, candidate full names, span).
     pending: Vec<(NodeId, Vec<String>, u32, Span)>,
+    /// Placeholders whose name was never defined (already reported; later checks skip them).
+    unresolved: HashSet<NodeId>,
     /// Record fields whose defaults are checked once every name is resolved: (record, field index).
     defaults_to_check: Vec<(NodeId, usize)>,
     diagnostics: Vec<Diagnostic>,
@@ -94,6 +96,7 @@ impl Parser {
             }],
             source: 0,
             pending: Vec::new(),
+            unresolved: HashSet::new(),
             defaults_to_check: Vec::new(),
             diagnostics: Vec::new(),
         }
@@ -124,7 +127,7 @@ impl Parser {
         let root = self.read_root(text);
         self.resolve_pending();
         self.check_unions();
-        if self.options.validate_defaults {
+        if self.options.validate_defaults && self.unresolved.is_empty() {
             self.check_defaults();
         }
         match root {
@@ -282,7 +285,13 @@ impl Parser {
                 .collect()
         };
         match type_name {
-            "record" | "error" => self.parse_record(json, ns, depth, type_name == "error", props(&SCHEMA_RESERVED)),
+            "record" | "error" => self.parse_record(
+                json,
+                ns,
+                depth,
+                type_name == "error",
+                props(&SCHEMA_RESERVED),
+            ),
             "enum" => {
                 let mut reserved = SCHEMA_RESERVED.to_vec();
                 reserved.push("default");
@@ -325,7 +334,10 @@ impl Parser {
             return None;
         };
         let Some(raw_name) = name_json.as_str() else {
-            self.error(name_json.span, format!("the name of a {what} must be a string"));
+            self.error(
+                name_json.span,
+                format!("the name of a {what} must be a string"),
+            );
             return None;
         };
         let namespace = match json.get("namespace") {
@@ -346,7 +358,10 @@ impl Parser {
         if name.namespace.is_none() && PRIMITIVES.contains(&name.name.as_str()) {
             self.error(
                 name_json.span,
-                format!("a {what} may not be named after the primitive type {:?}", name.name),
+                format!(
+                    "a {what} may not be named after the primitive type {:?}",
+                    name.name
+                ),
             );
             return None;
         }
@@ -431,7 +446,10 @@ impl Parser {
             return None;
         };
         let Some(field_items) = fields_json.as_array() else {
-            self.error(fields_json.span, format!("\"fields\" of record {name} must be an array"));
+            self.error(
+                fields_json.span,
+                format!("\"fields\" of record {name} must be an array"),
+            );
             return None;
         };
         let inner_ns = name.namespace.clone();
@@ -456,8 +474,8 @@ impl Parser {
         if !ok {
             return None;
         }
-        for index in 0..fields.len() {
-            if fields[index].default.is_some() {
+        for (index, field) in fields.iter().enumerate() {
+            if field.default.is_some() {
                 self.defaults_to_check.push((id, index));
             }
         }
@@ -482,12 +500,18 @@ impl Parser {
         if json.as_object().is_none() {
             self.error(
                 json.span,
-                format!("a field of record {record} must be an object, not {}", json.kind_name()),
+                format!(
+                    "a field of record {record} must be an object, not {}",
+                    json.kind_name()
+                ),
             );
             return None;
         }
         let Some(name) = json.get("name").and_then(Json::as_str) else {
-            self.error(json.span, format!("a field of record {record} needs a string \"name\""));
+            self.error(
+                json.span,
+                format!("a field of record {record} needs a string \"name\""),
+            );
             return None;
         };
         let name_span = json.get("name").map_or(json.span, |n| n.span);
@@ -537,44 +561,60 @@ impl Parser {
         })
     }
 
-    fn parse_enum(&mut self, json: &Json, ns: Option<&str>, props: Vec<(String, Json)>) -> Option<NodeId> {
+    fn parse_enum(
+        &mut self,
+        json: &Json,
+        ns: Option<&str>,
+        props: Vec<(String, Json)>,
+    ) -> Option<NodeId> {
         let (name, aliases, doc) = self.named_header(json, ns, "enum")?;
         let Some(symbols_json) = json.get("symbols") else {
             self.error(json.span, format!("enum {name} needs \"symbols\""));
             return None;
         };
         let Some(items) = symbols_json.as_array() else {
-            self.error(symbols_json.span, format!("\"symbols\" of enum {name} must be an array"));
+            self.error(
+                symbols_json.span,
+                format!("\"symbols\" of enum {name} must be an array"),
+            );
             return None;
         };
         let mut symbols = Vec::with_capacity(items.len());
         let mut seen = HashSet::with_capacity(items.len());
         for item in items {
             let Some(symbol) = item.as_str() else {
-                self.error(item.span, format!("a symbol of enum {name} must be a string"));
+                self.error(
+                    item.span,
+                    format!("a symbol of enum {name} must be a string"),
+                );
                 return None;
             };
             if !self.check_name(symbol, item.span, "enum symbol") {
                 return None;
             }
             if !seen.insert(symbol) {
-                self.error(item.span, format!("enum {name} lists the symbol {symbol:?} twice"));
+                self.error(
+                    item.span,
+                    format!("enum {name} lists the symbol {symbol:?} twice"),
+                );
                 return None;
             }
             symbols.push(symbol.to_owned());
         }
         let default = match json.get("default") {
             None => None,
-            Some(d) => match d.as_str() {
-                Some(s) if seen.contains(s) => Some(s.to_owned()),
-                _ => {
-                    self.error(
+            Some(d) => {
+                match d.as_str() {
+                    Some(s) if seen.contains(s) => Some(s.to_owned()),
+                    _ => {
+                        self.error(
                         d.span,
                         format!("the default {d} of enum {name} is not one of its symbols {symbols:?}"),
                     );
-                    return None;
+                        return None;
+                    }
                 }
-            },
+            }
         };
         let id = self.push(
             Kind::Enum(Box::new(Enum {
@@ -591,14 +631,22 @@ impl Parser {
             .then_some(id)
     }
 
-    fn parse_fixed(&mut self, json: &Json, ns: Option<&str>, props: Vec<(String, Json)>) -> Option<NodeId> {
+    fn parse_fixed(
+        &mut self,
+        json: &Json,
+        ns: Option<&str>,
+        props: Vec<(String, Json)>,
+    ) -> Option<NodeId> {
         let (name, aliases, doc) = self.named_header(json, ns, "fixed")?;
         let size = match json.get("size").map(|s| (&s.value, s.span)) {
             Some((Value::Number(n), _)) if n.as_i32().is_some_and(|n| n >= 0) => {
                 n.as_i32().unwrap_or(0).unsigned_abs()
             }
             Some((_, span)) => {
-                self.error(span, format!("the size of fixed {name} must be a non-negative 32-bit integer"));
+                self.error(
+                    span,
+                    format!("the size of fixed {name} must be a non-negative 32-bit integer"),
+                );
                 return None;
             }
             None => {
@@ -633,20 +681,23 @@ impl Parser {
                 Some(target) => {
                     resolved.insert(placeholder, *target);
                 }
-                None => self.diagnostics.push(Diagnostic {
-                    message: format!(
-                        "{:?} is not a defined type: no primitive, and no named type {}",
-                        candidates.last().map_or("", String::as_str),
-                        candidates
-                            .iter()
-                            .map(|c| format!("{c:?}"))
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    ),
-                    source,
-                    span: Some(span),
-                    line_col: None,
-                }),
+                None => {
+                    self.unresolved.insert(placeholder);
+                    self.diagnostics.push(Diagnostic {
+                        message: format!(
+                            "{:?} is not a defined type: no primitive, and no named type {}",
+                            candidates.last().map_or("", String::as_str),
+                            candidates
+                                .iter()
+                                .map(|c| format!("{c:?}"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                        source,
+                        span: Some(span),
+                        line_col: None,
+                    })
+                }
             }
         }
         let fix = |id: &mut NodeId| {
@@ -675,14 +726,27 @@ impl Parser {
             };
             let mut seen = HashSet::with_capacity(branches.len());
             for b in branches {
-                let kind = &self.nodes[b.0 as usize].kind;
-                if matches!(kind, Kind::Union(_)) {
-                    problems.push((node.source, node.span, "a union may not contain a union directly".to_owned()));
+                if self.unresolved.contains(b) {
                     continue;
                 }
-                let key = kind.name().map_or_else(|| kind.avro_name().to_owned(), Name::full_name);
+                let kind = &self.nodes[b.0 as usize].kind;
+                if matches!(kind, Kind::Union(_)) {
+                    problems.push((
+                        node.source,
+                        node.span,
+                        "a union may not contain a union directly".to_owned(),
+                    ));
+                    continue;
+                }
+                let key = kind
+                    .name()
+                    .map_or_else(|| kind.avro_name().to_owned(), Name::full_name);
                 if !seen.insert(key.clone()) {
-                    problems.push((node.source, node.span, format!("the union has two branches of type {key:?}")));
+                    problems.push((
+                        node.source,
+                        node.span,
+                        format!("the union has two branches of type {key:?}"),
+                    ));
                 }
             }
         }
@@ -732,4 +796,61 @@ pub(crate) fn is_avro_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"geo","fields":[{"name":"zip","type":"string"}]}"#;
+    const CUSTOMER: &str = r#"{"type":"record","name":"Customer","namespace":"shop","fields":[{"name":"home","type":"geo.Address"},{"name":"work","type":["null","geo.Address"],"default":null}]}"#;
+
+    #[test]
+    fn references_supply_named_types_defined_elsewhere() {
+        let schema = Parser::new(ParseOptions::strict())
+            .reference(ADDRESS)
+            .parse(CUSTOMER)
+            .unwrap();
+        assert_eq!(
+            schema.canonical_form(),
+            r#"{"name":"shop.Customer","type":"record","fields":[{"name":"home","type":{"name":"geo.Address","type":"record","fields":[{"name":"zip","type":"string"}]}},{"name":"work","type":["null","geo.Address"]}]}"#
+        );
+        // Without the reference the name is undefined, and the error points at the use.
+        let err = parse_strict(CUSTOMER).unwrap_err();
+        assert_eq!(err.diagnostics.len(), 2, "{err}");
+        assert!(
+            err.to_string()
+                .contains("\"geo.Address\" is not a defined type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn problems_in_a_reference_name_the_reference() {
+        let err = Parser::new(ParseOptions::strict())
+            .reference("{\"type\":\"record\"}")
+            .parse(CUSTOMER)
+            .unwrap_err();
+        let in_reference: Vec<String> = err
+            .diagnostics
+            .iter()
+            .filter(|d| d.source == 1)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            in_reference,
+            ["1:1: in reference 1: a record needs a \"name\""],
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn identifiers_follow_the_avro_rule() {
+        for good in ["a", "_", "A_1", "snake_case"] {
+            assert!(is_avro_identifier(good), "{good}");
+        }
+        for bad in ["", "1a", "a-b", "a.b", "é"] {
+            assert!(!is_avro_identifier(bad), "{bad}");
+        }
+    }
 }

@@ -36,6 +36,9 @@ mod tests {
         // From the Avro specification's test suite (share/test/data/schema-tests.txt).
         assert_eq!(rabin_fingerprint(b"\"null\"") as i64, 7195948357588979594);
         assert_eq!(rabin_fingerprint(b"\"int\"") as i64, 8247732601305521295);
-        assert_eq!(rabin_fingerprint(b"\"string\"") as i64, -8142146995180207161);
+        assert_eq!(
+            rabin_fingerprint(b"\"string\"") as i64,
+            -8142146995180207161
+        );
     }
 }

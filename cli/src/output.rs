@@ -1,0 +1,152 @@
+//! Renders reports and rule listings as text, JSON or GitHub workflow annotations.
+
+use std::fmt::Write as _;
+
+use clap::ValueEnum;
+use herald_compat::rules::{self, Format};
+use herald_compat::{CompatibilityLevel, Direction, Report, Violation};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Github,
+}
+
+/// Renders a report. `new` names the new schema's file, `old` the history's files (oldest first).
+pub fn render_report(
+    report: &Report,
+    format: OutputFormat,
+    new: &str,
+    old: &[String],
+    level: CompatibilityLevel,
+) -> String {
+    let against = |v: &Violation| {
+        v.against
+            .and_then(|i| old.get(i))
+            .map_or("", String::as_str)
+    };
+    match format {
+        OutputFormat::Json => {
+            let violations: Vec<_> = report
+                .violations
+                .iter()
+                .map(|v| {
+                    json!({
+                        "rule": v.rule,
+                        "path": v.path,
+                        "pointer": v.pointer,
+                        "location": v.location.map(|l| json!({"file": new, "line": l.line, "column": l.column})),
+                        "message": v.message,
+                        "detail": v.detail,
+                        "direction": v.direction.as_str(),
+                        "against": against(v),
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "compatible": report.compatible,
+                "level": level.as_str(),
+                "violations": violations,
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
+        }
+        OutputFormat::Github => {
+            let mut out = String::new();
+            for v in &report.violations {
+                let (line, col) = v.location.map_or((1, 1), |l| (l.line, l.column));
+                let _ = writeln!(
+                    out,
+                    "::error file={},line={line},col={col},title={}::{}",
+                    escape_property(new),
+                    escape_property(v.rule),
+                    escape_data(&format!(
+                        "{}: {} ({})",
+                        v.path,
+                        v.message,
+                        describe_direction(v.direction, against(v))
+                    ))
+                );
+            }
+            out
+        }
+        OutputFormat::Text => {
+            let mut out = String::new();
+            for v in &report.violations {
+                let place = match v.location {
+                    Some(l) => format!("{new}:{}:{}", l.line, l.column),
+                    None => new.to_owned(),
+                };
+                let _ = writeln!(out, "{place}: {} at {}", v.rule, v.path);
+                let _ = writeln!(out, "  {}", v.message);
+                let _ = writeln!(out, "  ({})", describe_direction(v.direction, against(v)));
+            }
+            let checked = level.versions_to_check(old.len()).len();
+            if report.compatible {
+                let _ = writeln!(
+                    out,
+                    "compatible: {level} against {checked} earlier version(s)"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "incompatible: {} violation(s) under {level} against {checked} earlier version(s)",
+                    report.violations.len()
+                );
+            }
+            out
+        }
+    }
+}
+
+fn describe_direction(direction: Direction, against: &str) -> String {
+    match direction {
+        Direction::Backward => {
+            format!("BACKWARD: the new schema cannot read data written with {against}")
+        }
+        Direction::Forward => {
+            format!("FORWARD: {against} cannot read data written with the new schema")
+        }
+    }
+}
+
+/// Escapes a workflow-command message (`%`, CR, LF).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property (also `:` and `,`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Every rule (of one format, if given) as an aligned table.
+pub fn rules_table(format: Option<Format>) -> String {
+    let rules: Vec<_> = rules::all()
+        .filter(|r| format.is_none_or(|f| r.format == f))
+        .collect();
+    let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let cat_width = rules
+        .iter()
+        .map(|r| r.categories.join(",").len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<width$}  {:<cat_width$}  {}",
+            r.format.as_str(),
+            r.id,
+            r.categories.join(","),
+            r.purpose
+        );
+    }
+    out
+}

@@ -1,0 +1,548 @@
+//! Conversion of a [`Module`] to `prost_types` descriptors (`FileDescriptorSet`), as protoc would emit them for
+//! code generators, including `source_code_info` locations.
+//!
+//! Standard options go into the typed option fields. Options `prost_types` 0.14 has no field for (custom options,
+//! `features.*`, newer standard options such as `retention`) are kept as `uninterpreted_option` entries, exactly as
+//! written, so nothing is dropped. `prost_types` 0.14 predates editions (no `edition` or `features` fields), so an
+//! editions file is written with `syntax = "editions"` and its resolved features lowered to what older descriptors
+//! can say: `LEGACY_REQUIRED` → `LABEL_REQUIRED`, `DELIMITED` → `TYPE_GROUP`, packed encoding → `packed = true`.
+
+use prost_types::{
+    DescriptorProto, EnumDescriptorProto, EnumOptions, EnumValueDescriptorProto, EnumValueOptions,
+    ExtensionRangeOptions, FieldDescriptorProto, FieldOptions, FileDescriptorProto,
+    FileDescriptorSet, FileOptions, MessageOptions, MethodDescriptorProto, MethodOptions,
+    OneofDescriptorProto, OneofOptions, ServiceDescriptorProto, ServiceOptions, SourceCodeInfo,
+    UninterpretedOption, descriptor_proto, source_code_info::Location,
+    uninterpreted_option::NamePart,
+};
+
+use super::ast::{ValueAst, ValueKind};
+use super::features::RepeatedFieldEncoding;
+use super::model::*;
+use crate::span::Span;
+
+impl Module {
+    /// Every file of the module (dependencies first), as protoc's `--include_imports` descriptor set.
+    pub fn to_file_descriptor_set(&self) -> FileDescriptorSet {
+        FileDescriptorSet {
+            file: self
+                .files
+                .iter()
+                .map(|f| self.file_descriptor_proto(f.id))
+                .collect(),
+        }
+    }
+
+    /// One file as a `FileDescriptorProto` (with `source_code_info`).
+    pub fn file_descriptor_proto(&self, id: FileId) -> FileDescriptorProto {
+        let f = self.file(id);
+        let mut cx = Cx {
+            module: self,
+            file: f,
+            locations: Vec::new(),
+            path: Vec::new(),
+        };
+        cx.loc(Span::new(0, f.text.len()));
+        let mut out = FileDescriptorProto {
+            name: Some(f.path.clone()),
+            package: f.package.clone(),
+            dependency: f.dependencies.iter().map(|d| d.path.clone()).collect(),
+            public_dependency: index_of(&f.dependencies, ImportKind::Public),
+            weak_dependency: index_of(&f.dependencies, ImportKind::Weak),
+            // Recorded as written: a file without a `syntax` statement has none.
+            syntax: f
+                .syntax_span
+                .and(f.syntax.descriptor_syntax())
+                .map(str::to_string),
+            ..Default::default()
+        };
+        for (i, &m) in f.messages.iter().enumerate() {
+            out.message_type
+                .push(cx.with(&[4, i as i32], |cx| cx.message(m)));
+        }
+        for (i, &e) in f.enums.iter().enumerate() {
+            out.enum_type
+                .push(cx.with(&[5, i as i32], |cx| cx.enum_(e)));
+        }
+        for (i, &s) in f.services.iter().enumerate() {
+            out.service
+                .push(cx.with(&[6, i as i32], |cx| cx.service(s)));
+        }
+        for (i, &x) in f.extensions.iter().enumerate() {
+            out.extension
+                .push(cx.with(&[7, i as i32], |cx| cx.field(self.extension(x))));
+        }
+        out.options = file_options(&f.options);
+        out.source_code_info = Some(SourceCodeInfo {
+            location: cx.locations,
+        });
+        out
+    }
+}
+
+fn index_of(deps: &[Dependency], kind: ImportKind) -> Vec<i32> {
+    deps.iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == kind)
+        .map(|(i, _)| i as i32)
+        .collect()
+}
+
+struct Cx<'m> {
+    module: &'m Module,
+    file: &'m File,
+    locations: Vec<Location>,
+    path: Vec<i32>,
+}
+
+impl Cx<'_> {
+    fn with<T>(&mut self, path: &[i32], f: impl FnOnce(&mut Self) -> T) -> T {
+        let n = self.path.len();
+        self.path.extend_from_slice(path);
+        let r = f(self);
+        self.path.truncate(n);
+        r
+    }
+
+    /// Records a location for the current path (0-based line/column, three numbers when on one line).
+    fn loc(&mut self, span: Span) {
+        self.loc_commented(span, None);
+    }
+
+    fn loc_commented(&mut self, span: Span, comment: Option<&str>) {
+        let a = self.file.line_col(span.start);
+        let b = self.file.line_col(span.end);
+        let (l1, c1, l2, c2) = (
+            a.line as i32 - 1,
+            a.column as i32 - 1,
+            b.line as i32 - 1,
+            b.column as i32 - 1,
+        );
+        let span = if l1 == l2 {
+            vec![l1, c1, c2]
+        } else {
+            vec![l1, c1, l2, c2]
+        };
+        self.locations.push(Location {
+            path: self.path.clone(),
+            span,
+            leading_comments: comment.map(str::to_string),
+            ..Default::default()
+        });
+    }
+
+    fn message(&mut self, id: MessageId) -> DescriptorProto {
+        let m = self.module.message(id);
+        self.loc_commented(m.span, m.comment.as_deref());
+        let mut out = DescriptorProto {
+            name: Some(m.name.clone()),
+            ..Default::default()
+        };
+        for (i, f) in m.fields.iter().enumerate() {
+            out.field.push(self.with(&[2, i as i32], |cx| cx.field(f)));
+        }
+        for (i, &n) in m.messages.iter().enumerate() {
+            out.nested_type
+                .push(self.with(&[3, i as i32], |cx| cx.message(n)));
+        }
+        for (i, &e) in m.enums.iter().enumerate() {
+            out.enum_type
+                .push(self.with(&[4, i as i32], |cx| cx.enum_(e)));
+        }
+        for (i, r) in m.extension_ranges.iter().enumerate() {
+            self.with(&[5, i as i32], |cx| cx.loc(r.range.span));
+            out.extension_range.push(descriptor_proto::ExtensionRange {
+                start: Some(r.range.start),
+                end: Some(r.range.end.saturating_add(1)),
+                options: ext_range_options(&r.options),
+            });
+        }
+        for (i, &x) in m.extensions.iter().enumerate() {
+            out.extension
+                .push(self.with(&[6, i as i32], |cx| cx.field(self.module.extension(x))));
+        }
+        let mut options = MessageOptions::default();
+        let mut any = false;
+        for o in &m.options {
+            any = true;
+            match (simple(o), &o.value.kind) {
+                (Some("message_set_wire_format"), _) => {
+                    options.message_set_wire_format = boolean(&o.value)
+                }
+                (Some("no_standard_descriptor_accessor"), _) => {
+                    options.no_standard_descriptor_accessor = boolean(&o.value)
+                }
+                (Some("deprecated"), _) => options.deprecated = boolean(&o.value),
+                (Some("map_entry"), _) => options.map_entry = boolean(&o.value),
+                _ => options.uninterpreted_option.push(uninterpreted(o)),
+            }
+        }
+        if m.map_entry {
+            options.map_entry = Some(true);
+            any = true;
+        }
+        out.options = any.then_some(options);
+        for (i, o) in m.oneofs.iter().enumerate() {
+            self.with(&[8, i as i32], |cx| cx.loc(o.span));
+            out.oneof_decl.push(OneofDescriptorProto {
+                name: Some(o.name.clone()),
+                options: (!o.options.is_empty()).then(|| OneofOptions {
+                    uninterpreted_option: o.options.iter().map(uninterpreted).collect(),
+                }),
+            });
+        }
+        for (i, r) in m.reserved_ranges.iter().enumerate() {
+            self.with(&[9, i as i32], |cx| cx.loc(r.span));
+            out.reserved_range.push(descriptor_proto::ReservedRange {
+                start: Some(r.start),
+                end: Some(r.end.saturating_add(1)),
+            });
+        }
+        for (i, r) in m.reserved_names.iter().enumerate() {
+            self.with(&[10, i as i32], |cx| cx.loc(r.span));
+            out.reserved_name.push(r.name.clone());
+        }
+        out
+    }
+
+    fn field(&mut self, f: &Field) -> FieldDescriptorProto {
+        self.loc_commented(f.span, f.comment.as_deref());
+        let editions = matches!(self.file.syntax, Syntax::Editions(_));
+        let ty = if editions && f.is_delimited() {
+            10
+        } else {
+            f.ty.descriptor_type()
+        };
+        let label = match f.label {
+            Label::Optional => 1,
+            Label::Required => 2,
+            Label::Repeated => 3,
+        };
+        let mut options = FieldOptions::default();
+        let mut any = false;
+        for o in &f.options {
+            any = true;
+            match simple(o) {
+                Some("ctype") => {
+                    options.ctype = enum_number(&o.value, &["STRING", "CORD", "STRING_PIECE"])
+                }
+                Some("packed") => options.packed = boolean(&o.value),
+                Some("jstype") => {
+                    options.jstype = enum_number(&o.value, &["JS_NORMAL", "JS_STRING", "JS_NUMBER"])
+                }
+                Some("lazy") => options.lazy = boolean(&o.value),
+                Some("deprecated") => options.deprecated = boolean(&o.value),
+                Some("weak") => options.weak = boolean(&o.value),
+                _ => options.uninterpreted_option.push(uninterpreted(o)),
+            }
+        }
+        if editions
+            && f.is_repeated()
+            && f.ty.is_packable()
+            && f.features.repeated_field_encoding == RepeatedFieldEncoding::Packed
+        {
+            options.packed = Some(true);
+            any = true;
+        }
+        FieldDescriptorProto {
+            name: Some(f.name.clone()),
+            number: Some(f.number),
+            label: Some(label),
+            r#type: Some(ty),
+            type_name: self.module.type_name(f.ty),
+            extendee: f
+                .extendee
+                .map(|m| format!(".{}", self.module.message(m).full_name)),
+            default_value: f.default_value.clone(),
+            oneof_index: f.oneof_index.map(|i| i as i32),
+            json_name: Some(f.json_name.clone()),
+            options: any.then_some(options),
+            proto3_optional: f.proto3_optional.then_some(true),
+        }
+    }
+
+    fn enum_(&mut self, id: EnumId) -> EnumDescriptorProto {
+        let e = self.module.enum_(id);
+        self.loc_commented(e.span, e.comment.as_deref());
+        let mut out = EnumDescriptorProto {
+            name: Some(e.name.clone()),
+            ..Default::default()
+        };
+        for (i, v) in e.values.iter().enumerate() {
+            self.with(&[2, i as i32], |cx| {
+                cx.loc_commented(v.span, v.comment.as_deref())
+            });
+            let mut options = EnumValueOptions::default();
+            for o in &v.options {
+                match simple(o) {
+                    Some("deprecated") => options.deprecated = boolean(&o.value),
+                    _ => options.uninterpreted_option.push(uninterpreted(o)),
+                }
+            }
+            out.value.push(EnumValueDescriptorProto {
+                name: Some(v.name.clone()),
+                number: Some(v.number),
+                options: (!v.options.is_empty()).then_some(options),
+            });
+        }
+        let mut options = EnumOptions::default();
+        for o in &e.options {
+            match simple(o) {
+                Some("allow_alias") => options.allow_alias = boolean(&o.value),
+                Some("deprecated") => options.deprecated = boolean(&o.value),
+                _ => options.uninterpreted_option.push(uninterpreted(o)),
+            }
+        }
+        out.options = (!e.options.is_empty()).then_some(options);
+        for (i, r) in e.reserved_ranges.iter().enumerate() {
+            self.with(&[4, i as i32], |cx| cx.loc(r.span));
+            // Enum reserved ranges are inclusive in descriptors.
+            out.reserved_range
+                .push(prost_types::enum_descriptor_proto::EnumReservedRange {
+                    start: Some(r.start),
+                    end: Some(r.end),
+                });
+        }
+        for (i, r) in e.reserved_names.iter().enumerate() {
+            self.with(&[5, i as i32], |cx| cx.loc(r.span));
+            out.reserved_name.push(r.name.clone());
+        }
+        out
+    }
+
+    fn service(&mut self, id: ServiceId) -> ServiceDescriptorProto {
+        let s = self.module.service(id);
+        self.loc_commented(s.span, s.comment.as_deref());
+        let mut out = ServiceDescriptorProto {
+            name: Some(s.name.clone()),
+            ..Default::default()
+        };
+        for (i, m) in s.methods.iter().enumerate() {
+            self.with(&[2, i as i32], |cx| {
+                cx.loc_commented(m.span, m.comment.as_deref())
+            });
+            let mut options = MethodOptions::default();
+            for o in &m.options {
+                match simple(o) {
+                    Some("deprecated") => options.deprecated = boolean(&o.value),
+                    Some("idempotency_level") => {
+                        options.idempotency_level = enum_number(
+                            &o.value,
+                            &["IDEMPOTENCY_UNKNOWN", "NO_SIDE_EFFECTS", "IDEMPOTENT"],
+                        )
+                    }
+                    _ => options.uninterpreted_option.push(uninterpreted(o)),
+                }
+            }
+            out.method.push(MethodDescriptorProto {
+                name: Some(m.name.clone()),
+                input_type: Some(format!(".{}", self.module.message(m.input).full_name)),
+                output_type: Some(format!(".{}", self.module.message(m.output).full_name)),
+                options: (!m.options.is_empty()).then_some(options),
+                client_streaming: m.client_streaming.then_some(true),
+                server_streaming: m.server_streaming.then_some(true),
+            });
+        }
+        let mut options = ServiceOptions::default();
+        for o in &s.options {
+            match simple(o) {
+                Some("deprecated") => options.deprecated = boolean(&o.value),
+                _ => options.uninterpreted_option.push(uninterpreted(o)),
+            }
+        }
+        out.options = (!s.options.is_empty()).then_some(options);
+        out
+    }
+}
+
+#[allow(deprecated)] // `java_generate_equals_and_hash` is deprecated but still a field: keep it.
+fn file_options(opts: &[OptionSetting]) -> Option<FileOptions> {
+    if opts.is_empty() {
+        return None;
+    }
+    let mut o = FileOptions::default();
+    for s in opts {
+        let v = &s.value;
+        match simple(s) {
+            Some("java_package") => o.java_package = string(v),
+            Some("java_outer_classname") => o.java_outer_classname = string(v),
+            Some("java_multiple_files") => o.java_multiple_files = boolean(v),
+            Some("java_generate_equals_and_hash") => o.java_generate_equals_and_hash = boolean(v),
+            Some("java_string_check_utf8") => o.java_string_check_utf8 = boolean(v),
+            Some("optimize_for") => {
+                o.optimize_for = enum_number(v, &["", "SPEED", "CODE_SIZE", "LITE_RUNTIME"])
+            }
+            Some("go_package") => o.go_package = string(v),
+            Some("cc_generic_services") => o.cc_generic_services = boolean(v),
+            Some("java_generic_services") => o.java_generic_services = boolean(v),
+            Some("py_generic_services") => o.py_generic_services = boolean(v),
+            Some("php_generic_services") => o.php_generic_services = boolean(v),
+            Some("deprecated") => o.deprecated = boolean(v),
+            Some("cc_enable_arenas") => o.cc_enable_arenas = boolean(v),
+            Some("objc_class_prefix") => o.objc_class_prefix = string(v),
+            Some("csharp_namespace") => o.csharp_namespace = string(v),
+            Some("swift_prefix") => o.swift_prefix = string(v),
+            Some("php_class_prefix") => o.php_class_prefix = string(v),
+            Some("php_namespace") => o.php_namespace = string(v),
+            Some("php_metadata_namespace") => o.php_metadata_namespace = string(v),
+            Some("ruby_package") => o.ruby_package = string(v),
+            _ => o.uninterpreted_option.push(uninterpreted(s)),
+        }
+    }
+    Some(o)
+}
+
+fn ext_range_options(opts: &[OptionSetting]) -> Option<ExtensionRangeOptions> {
+    (!opts.is_empty()).then(|| ExtensionRangeOptions {
+        uninterpreted_option: opts.iter().map(uninterpreted).collect(),
+    })
+}
+
+fn simple(o: &OptionSetting) -> Option<&str> {
+    (o.name.len() == 1 && !o.name[0].is_extension).then(|| o.name[0].name.as_str())
+}
+
+fn boolean(v: &ValueAst) -> Option<bool> {
+    match &v.kind {
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } if name == "true" => Some(true),
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } if name == "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn string(v: &ValueAst) -> Option<String> {
+    match &v.kind {
+        ValueKind::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
+        _ => None,
+    }
+}
+
+fn enum_number(v: &ValueAst, names: &[&str]) -> Option<i32> {
+    match &v.kind {
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } => names.iter().position(|n| n == name).map(|i| i as i32),
+        _ => None,
+    }
+}
+
+/// An option as protoc's parser records it before interpretation.
+fn uninterpreted(o: &OptionSetting) -> UninterpretedOption {
+    let mut u = UninterpretedOption {
+        name: o
+            .name
+            .iter()
+            .map(|p| NamePart {
+                name_part: p.name.clone(),
+                is_extension: p.is_extension,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    match &o.value.kind {
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } => u.identifier_value = Some(name.clone()),
+        ValueKind::Ident {
+            negative: true,
+            name,
+        } => {
+            u.double_value = Some(if name.eq_ignore_ascii_case("nan") {
+                f64::NAN
+            } else {
+                f64::NEG_INFINITY
+            })
+        }
+        ValueKind::Int {
+            negative: false,
+            magnitude: Some(m),
+        } => u.positive_int_value = Some(*m),
+        ValueKind::Int {
+            negative: true,
+            magnitude: Some(m),
+        } => match i64::try_from(*m) {
+            Ok(m) => u.negative_int_value = Some(-m),
+            Err(_) if *m == 1u64 << 63 => u.negative_int_value = Some(i64::MIN),
+            Err(_) => u.double_value = Some(-(*m as f64)),
+        },
+        ValueKind::Int {
+            negative,
+            magnitude: None,
+        } => {
+            u.double_value = Some(if *negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
+        ValueKind::Float(f) => u.double_value = Some(*f),
+        ValueKind::Str(s) => u.string_value = Some(s.clone()),
+        ValueKind::Aggregate(_) | ValueKind::List(_) => {
+            u.aggregate_value = Some(aggregate_text(&o.value))
+        }
+    }
+    u
+}
+
+/// The text of an aggregate value between its braces, tokens separated by single spaces (as protoc writes it).
+fn aggregate_text(v: &ValueAst) -> String {
+    fn value(v: &ValueAst, out: &mut Vec<String>) {
+        match &v.kind {
+            ValueKind::Ident { negative, name } => {
+                out.push(format!("{}{name}", if *negative { "-" } else { "" }))
+            }
+            ValueKind::Int {
+                negative,
+                magnitude,
+            } => out.push(format!(
+                "{}{}",
+                if *negative { "-" } else { "" },
+                magnitude.map_or("18446744073709551616".to_string(), |m| m.to_string())
+            )),
+            ValueKind::Float(f) => out.push(super::values::format_double(*f)),
+            ValueKind::Str(s) => out.push(format!("\"{}\"", super::values::c_escape(s))),
+            ValueKind::Aggregate(fields) => {
+                out.push("{".to_string());
+                fields_text(fields, out);
+                out.push("}".to_string());
+            }
+            ValueKind::List(items) => {
+                out.push("[".to_string());
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(",".to_string());
+                    }
+                    value(it, out);
+                }
+                out.push("]".to_string());
+            }
+        }
+    }
+    fn fields_text(fields: &[super::ast::AggregateField], out: &mut Vec<String>) {
+        for f in fields {
+            if f.is_extension {
+                out.push(format!("[ {} ]", f.name));
+            } else {
+                out.push(f.name.clone());
+            }
+            if !matches!(f.value.kind, ValueKind::Aggregate(_)) {
+                out.push(":".to_string());
+            }
+            value(&f.value, out);
+        }
+    }
+    let mut out = Vec::new();
+    match &v.kind {
+        ValueKind::Aggregate(fields) => fields_text(fields, &mut out),
+        _ => value(v, &mut out),
+    }
+    out.join(" ")
+}

@@ -1,0 +1,291 @@
+//! Loading a module's files: the [`FileSource`] trait, include roots, and the import graph walk (built-in
+//! well-known types, missing imports, import cycles), producing parsed files in dependency order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+use super::ast::FileAst;
+use super::diag::{Diagnostic, DiagnosticKind, make};
+use super::{parser, wkt};
+use crate::span::{LineIndex, Span};
+
+/// Where the front end gets file text from, by import path (`shop/v1/order.proto`). The library does no IO itself:
+/// the CLI or a build script supplies an implementation that reads real files.
+pub trait FileSource {
+    /// The text of the file at `path`, or `None` if there is no such file.
+    fn load(&self, path: &str) -> Option<String>;
+}
+
+impl<S: BuildHasher> FileSource for HashMap<String, String, S> {
+    fn load(&self, path: &str) -> Option<String> {
+        self.get(path).cloned()
+    }
+}
+
+impl FileSource for BTreeMap<String, String> {
+    fn load(&self, path: &str) -> Option<String> {
+        self.get(path).cloned()
+    }
+}
+
+impl FileSource for [(&str, &str)] {
+    fn load(&self, path: &str) -> Option<String> {
+        self.iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, t)| t.to_string())
+    }
+}
+
+impl<const N: usize> FileSource for [(&str, &str); N] {
+    fn load(&self, path: &str) -> Option<String> {
+        self[..].load(path)
+    }
+}
+
+impl<T: FileSource + ?Sized> FileSource for &T {
+    fn load(&self, path: &str) -> Option<String> {
+        (**self).load(path)
+    }
+}
+
+/// Include roots over another source: an import path `p` is looked up as `root/p` for each root in order, and the
+/// first root that has it wins (as protoc's `-I`). An empty root or `.` means the path itself.
+#[derive(Debug, Clone)]
+pub struct IncludeRoots<S> {
+    pub source: S,
+    pub roots: Vec<String>,
+}
+
+impl<S: FileSource> FileSource for IncludeRoots<S> {
+    fn load(&self, path: &str) -> Option<String> {
+        self.roots.iter().find_map(|root| {
+            let root = root.trim_end_matches('/');
+            if root.is_empty() || root == "." {
+                self.source.load(path)
+            } else {
+                self.source.load(&format!("{root}/{path}"))
+            }
+        })
+    }
+}
+
+/// A parsed file with its text.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub path: String,
+    pub text: String,
+    pub index: LineIndex,
+    pub ast: FileAst,
+    pub builtin: bool,
+    /// Indexes (into the loaded list) of the files named by `ast.imports`, in the same order.
+    pub deps: Vec<usize>,
+}
+
+enum State {
+    Visiting,
+    Done(usize),
+}
+
+/// Loads and parses `entry` and everything it imports. Files come back dependencies first; the second value holds
+/// the indexes of the entry files.
+pub(crate) fn load_all(
+    source: &dyn FileSource,
+    entry: &[&str],
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<Loaded>, Vec<usize>) {
+    let mut out: Vec<Loaded> = Vec::new();
+    let mut state: HashMap<String, State> = HashMap::new();
+    let mut entries = Vec::new();
+    for &root in entry {
+        if let Some(State::Done(i)) = state.get(root) {
+            entries.push(*i);
+            continue;
+        }
+        let Some(first) = open(source, root) else {
+            errors.push(Diagnostic {
+                kind: DiagnosticKind::Import,
+                file: root.to_string(),
+                span: Span::default(),
+                start: crate::span::LineCol { line: 1, column: 1 },
+                message: format!("file not found: {root}"),
+            });
+            continue;
+        };
+        // Iterative depth-first walk: (file being loaded, index of its next import to visit).
+        let mut stack: Vec<(Loaded, usize)> = vec![(parse_file(root, first, errors), 0)];
+        state.insert(root.to_string(), State::Visiting);
+        while let Some((top, next)) = stack.last_mut() {
+            if *next >= top.ast.imports.len() {
+                let (done, _) = stack.pop().expect("stack is not empty");
+                let i = out.len();
+                state.insert(done.path.clone(), State::Done(i));
+                out.push(done);
+                if let Some((parent, _)) = stack.last_mut() {
+                    parent.deps.push(i);
+                }
+                continue;
+            }
+            let imp = &top.ast.imports[*next];
+            *next += 1;
+            let path = imp.path.text.clone();
+            let span = imp.path.span;
+            match state.get(&path) {
+                Some(State::Done(i)) => top.deps.push(*i),
+                Some(State::Visiting) => {
+                    let mut chain: Vec<String> = stack
+                        .iter()
+                        .map(|(l, _)| l.path.clone())
+                        .skip_while(|p| *p != path)
+                        .collect();
+                    chain.push(path);
+                    let msg = format!("import cycle: {}", chain.join(" -> "));
+                    let top = &mut stack.last_mut().expect("stack is not empty").0;
+                    errors.push(make(
+                        DiagnosticKind::Import,
+                        &top.path,
+                        &top.text,
+                        &top.index,
+                        span,
+                        msg,
+                    ));
+                    top.deps.push(usize::MAX);
+                }
+                None => match open(source, &path) {
+                    Some(text) => {
+                        let l = parse_file(&path, text, errors);
+                        state.insert(path, State::Visiting);
+                        stack.push((l, 0));
+                    }
+                    None => {
+                        let msg = format!("imported file not found: {path}");
+                        errors.push(make(
+                            DiagnosticKind::Import,
+                            &top.path,
+                            &top.text,
+                            &top.index,
+                            span,
+                            msg,
+                        ));
+                        top.deps.push(usize::MAX);
+                    }
+                },
+            }
+        }
+        if let Some(State::Done(i)) = state.get(root) {
+            entries.push(*i);
+            continue;
+        }
+        let Some(first) = open(source, root) else {
+            errors.push(Diagnostic {
+                kind: DiagnosticKind::Import,
+                file: root.to_string(),
+                span: Span::default(),
+                start: crate::span::LineCol { line: 1, column: 1 },
+                message: format!("file not found: {root}"),
+            });
+            continue;
+        };
+        // Iterative depth-first walk: (file being loaded, index of its next import to visit).
+        let mut stack: Vec<(Loaded, usize)> = vec![(parse_file(root, first, errors), 0)];
+        state.insert(root.to_string(), State::Visiting);
+        while let Some((top, next)) = stack.last_mut() {
+            if *next < top.ast.imports.len() {
+                let imp = &top.ast.imports[*next];
+                *next += 1;
+                let path = imp.path.text.clone();
+                let span = imp.path.span;
+                match state.get(&path) {
+                    Some(State::Done(i)) => top.deps.push(*i),
+                    Some(State::Visiting) => {
+                        let mut chain: Vec<&str> = stack
+                            .iter()
+                            .map(|(l, _)| l.path.as_str())
+                            .skip_while(|p| *p != path)
+                            .collect();
+                        chain.push(&path);
+                        let msg = format!("import cycle: {}", chain.join(" -> "));
+                        let top = &stack.last().map(|(l, _)| l).expect("stack is not empty");
+                        errors.push(make(
+                            DiagnosticKind::Import,
+                            &top.path,
+                            &top.text,
+                            &top.index,
+                            span,
+                            msg,
+                        ));
+                        stack
+                            .last_mut()
+                            .expect("stack is not empty")
+                            .0
+                            .deps
+                            .push(usize::MAX);
+                    }
+                    None => match open(source, &path) {
+                        Some(text) => {
+                            let l = parse_file(&path, text, errors);
+                            state.insert(path, State::Visiting);
+                            stack.push((l, 0));
+                        }
+                        None => {
+                            let msg = format!("imported file not found: {path}");
+                            errors.push(make(
+                                DiagnosticKind::Import,
+                                &top.path,
+                                &top.text,
+                                &top.index,
+                                span,
+                                msg,
+                            ));
+                            top.deps.push(usize::MAX);
+                        }
+                    },
+                }
+            } else {
+                let (done, _) = stack.pop().expect("stack is not empty");
+                let i = out.len();
+                state.insert(done.path.clone(), State::Done(i));
+                out.push(done);
+                if let Some((parent, _)) = stack.last_mut() {
+                    parent.deps.push(i);
+                }
+            }
+        }
+        if let Some(State::Done(i)) = state.get(root) {
+            entries.push(*i);
+        }
+    }
+    (out, entries)
+}
+
+fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
+    source
+        .load(path)
+        .map(|t| (t, false))
+        .or_else(|| wkt::get(path).map(|t| (t.to_string(), true)))
+}
+
+fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diagnostic>) -> Loaded {
+    let index = LineIndex::new(&text);
+    let (ast, errs) = parser::parse(&text);
+    for (span, msg) in errs {
+        let kind = if msg.starts_with("unexpected character")
+            || msg.contains("literal")
+            || msg.contains("escape")
+            || msg.contains("comment")
+            || msg.contains("in number")
+        {
+            DiagnosticKind::Lex
+        } else {
+            DiagnosticKind::Syntax
+        };
+        errors.push(make(kind, path, &text, &index, span, msg));
+    }
+    Loaded {
+        path: path.to_string(),
+        text,
+        index,
+        ast,
+        builtin,
+        deps: Vec::new(),
+    }
+}
