@@ -86,7 +86,7 @@ struct ResolvedRefs {
     /// `(context, subject, version)` of each reference.
     targets: Vec<(String, String, i64)>,
     /// Texts of every transitively referenced schema, dependencies first, each once.
-    texts: Vec<String>,
+    texts: Vec<(String, String)>,
 }
 
 fn is_live(v: &VersionRow) -> bool {
@@ -286,7 +286,7 @@ impl Registry {
                 let nested = row.references.clone();
                 self.resolve_refs(conn, &target.context, &nested, true, out, seen, depth + 1)
                     .await?;
-                out.texts.push(row.schema.clone());
+                out.texts.push((r.name.clone(), row.schema.clone()));
             }
             Ok(())
         })
@@ -409,6 +409,29 @@ impl Registry {
         Value::Object(m)
     }
 
+    /// Applies `format=serialized` (Protobuf: base64 FileDescriptorProto) to an entity's `schema`.
+    async fn apply_format(
+        &self,
+        conn: &mut AnyConnection,
+        row: &SchemaRow,
+        entity: &mut Value,
+        format: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if format != Some("serialized") || row.schema_type != SchemaType::Protobuf.as_str() {
+            return Ok(());
+        }
+        let refs = self
+            .resolve(conn, &row.context, &row.references, true)
+            .await?;
+        let name = format!("{}.proto", row.guid);
+        if let Some(encoded) = schema_types::serialized_protobuf(&row.schema, &refs.texts, &name)
+            && let Some(obj) = entity.as_object_mut()
+        {
+            obj.insert("schema".into(), json!(encoded));
+        }
+        Ok(())
+    }
+
     // ----- schemas by id -----
 
     /// `GET /schemas/ids/{id}` (`subject` scopes the context; a non-matching subject still finds the schema).
@@ -417,6 +440,7 @@ impl Registry {
         id: i64,
         subject: Option<&str>,
         fetch_max_id: bool,
+        format: Option<&str>,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
         let q = subject.map(Qualified::parse);
@@ -442,6 +466,8 @@ impl Registry {
                 json!(store::max_id(&mut conn, context).await?),
             );
         }
+        self.apply_format(&mut conn, &row, &mut entity, format)
+            .await?;
         Ok(entity)
     }
 
@@ -651,6 +677,7 @@ impl Registry {
         subject: &str,
         version: VersionId,
         deleted: bool,
+        format: Option<&str>,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
         let v = Self::find_version(&mut conn, subject, version, deleted).await?;
@@ -658,11 +685,11 @@ impl Registry {
             .schema(&mut conn, &v.context, v.schema_id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(v.schema_id.to_string()))?;
-        Ok(Self::schema_entity(
-            &row,
-            Some(&qualify(&v.context, &v.subject)),
-            Some(&v),
-        ))
+        let mut entity =
+            Self::schema_entity(&row, Some(&qualify(&v.context, &v.subject)), Some(&v));
+        self.apply_format(&mut conn, &row, &mut entity, format)
+            .await?;
+        Ok(entity)
     }
 
     /// `GET /subjects/{s}/versions/{v}/referencedby`: ids of referrers, sorted.

@@ -78,11 +78,11 @@ pub struct Prepared {
     pub avro: Option<AvroSchema>,
 }
 
-/// Reads `text` with the texts of its (transitively) referenced schemas, dependencies first.
+/// Reads `text` with its (transitively) referenced schemas as `(reference name, text)`, dependencies first.
 pub fn prepare(
     schema_type: SchemaType,
     text: &str,
-    reference_texts: &[String],
+    references: &[(String, String)],
     how: Prepare,
 ) -> Result<Prepared, ApiError> {
     let invalid = |details: String| {
@@ -96,11 +96,11 @@ pub fn prepare(
                 ParseOptions::lenient()
             };
             let mut parser = Parser::new(options);
-            for r in reference_texts {
+            for (_, r) in references {
                 parser = parser.reference(r);
             }
             let avro = parser.parse(text).map_err(|e| invalid(e.to_string()))?;
-            let canonical = if !reference_texts.is_empty() {
+            let canonical = if !references.is_empty() {
                 // `to_java_json` would inline the referenced named types; Confluent writes them by name. Until
                 // herald-schema can print a schema with references by name, store the request compacted.
                 compact_json(text).map_err(invalid)?
@@ -125,6 +125,17 @@ pub fn prepare(
             if trimmed.is_empty() {
                 return Err(ApiError::InvalidSchema("Empty schema".to_owned()));
             }
+            match compile_proto(trimmed, references) {
+                Ok(_) => {}
+                // A base64 FileDescriptorProto (what confluent-kafka's ProtobufSerializer sends) is stored as sent.
+                Err(_) if decode_descriptor(trimmed).is_some() => {}
+                // Dependencies registered as descriptors cannot be fed to the .proto front end: accept unchecked.
+                Err(_)
+                    if references
+                        .iter()
+                        .any(|(_, t)| decode_descriptor(t.trim()).is_some()) => {}
+                Err(e) => return Err(invalid(e)),
+            }
             Ok(Prepared {
                 schema_type,
                 canonical: trimmed.to_owned(),
@@ -132,6 +143,55 @@ pub fn prepare(
             })
         }
     }
+}
+
+/// The path under which a Protobuf schema itself is compiled (its references keep their import paths).
+const PROTO_ENTRY: &str = "__herald_schema__.proto";
+
+/// Parses and resolves a `.proto` text with its references; errors are the front end's diagnostics.
+fn compile_proto(
+    text: &str,
+    references: &[(String, String)],
+) -> Result<herald_schema::proto::Module, String> {
+    let mut files: std::collections::HashMap<String, String> = references
+        .iter()
+        .map(|(name, t)| (name.clone(), t.clone()))
+        .collect();
+    files.insert(PROTO_ENTRY.to_owned(), text.to_owned());
+    herald_schema::proto::compile(&files, &[PROTO_ENTRY])
+        .map_err(|d| d.to_string().replace(PROTO_ENTRY, "schema"))
+}
+
+fn decode_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
+}
+
+/// `format=serialized` for a Protobuf schema: its base64 `FileDescriptorProto`. A schema stored as a descriptor
+/// is returned as stored; `None` when the text cannot be compiled.
+pub fn serialized_protobuf(
+    text: &str,
+    references: &[(String, String)],
+    name: &str,
+) -> Option<String> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    if decode_descriptor(text).is_some() {
+        return Some(text.to_owned());
+    }
+    let module = compile_proto(text, references).ok()?;
+    let file = module.file_by_path(PROTO_ENTRY)?;
+    let mut fdp = module.file_descriptor_proto(file.id);
+    fdp.name = Some(name.to_owned());
+    fdp.source_code_info = None;
+    Some(base64::engine::general_purpose::STANDARD.encode(fdp.encode_to_vec()))
 }
 
 fn compact_json(text: &str) -> Result<String, String> {
@@ -350,6 +410,16 @@ mod tests {
             how,
         )
         .expect("stored");
+        assert!(prepare(SchemaType::Protobuf, "message {", &[], how).is_err());
+        let encoded = serialized_protobuf(&p1.canonical, &[], "m.proto").expect("serialized");
+        assert_eq!(
+            serialized_protobuf(&encoded, &[], "m.proto").as_deref(),
+            Some(encoded.as_str())
+        );
+        assert!(
+            prepare(SchemaType::Protobuf, &encoded, &[], how).is_ok(),
+            "descriptors are accepted"
+        );
         let ph = [HistoryEntry {
             version: 1,
             prepared: &p1,

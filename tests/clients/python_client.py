@@ -109,4 +109,13 @@ out["protobuf_round_trip"] = pdes(pbytes, pctx).text
 latest = client.get_latest_version("greetings-value")
 out["protobuf_latest"] = [latest.version, latest.schema.schema_type]
 
+# A .proto text schema read back as a serialized descriptor.
+import base64  # noqa: E402
+
+text_id = client.register_schema("text-proto", Schema('syntax = "proto3";\npackage t;\nmessage Ping {\n  int32 n = 1;\n}\n',
+                                                      "PROTOBUF"))
+serialized = client.get_schema(text_id, fmt="serialized").schema_str
+parsed = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(serialized))
+out["protobuf_serialized"] = [parsed.package, [m.name for m in parsed.message_type]]
+
 print(json.dumps(out))

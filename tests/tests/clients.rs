@@ -63,6 +63,7 @@ async fn python_schema_registry_client_and_serdes() {
         ("protobuf_wire", json!([0, 4])),
         ("protobuf_round_trip", json!("hello")),
         ("protobuf_latest", json!([1, "PROTOBUF"])),
+        ("protobuf_serialized", json!(["t", ["Ping"]])),
     ];
     for (key, want) in expect {
         assert_eq!(&out[*key], want, "python: {key} in {out}");

@@ -967,6 +967,78 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         s.get(&format!("/schemas/ids/{}/schema", p1["id"])).await.1,
         json!(proto.trim())
     );
+    // format=serialized answers a base64 FileDescriptorProto.
+    let (_, ser) = s
+        .get(&format!("/schemas/ids/{}?format=serialized", p1["id"]))
+        .await;
+    let b64 = ser["schema"].as_str().unwrap_or_default();
+    assert!(!b64.is_empty() && !b64.contains("syntax"), "{ser}");
+    assert_eq!(
+        s.get(&format!("/schemas/ids/{}?format=unknown", p1["id"]))
+            .await
+            .1["schema"],
+        json!(proto.trim())
+    );
+    assert_eq!(
+        s.get("/subjects/pb/versions/1?format=serialized").await.1["schema"],
+        json!(b64)
+    );
+    // A descriptor is accepted as a schema (confluent-kafka's ProtobufSerializer sends one) and stored as sent.
+    let (st, from_b64) = s
+        .post(
+            "/subjects/pb-b64/versions",
+            json!({"schema": b64, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, from_b64["schema"].as_str()),
+        (200, Some(b64)),
+        "{from_b64}"
+    );
+    // Invalid .proto text and unresolvable imports are 42201; imports resolve through references.
+    let bad = s
+        .post(
+            "/subjects/pb-bad/versions",
+            json!({"schema": "message {", "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&bad, 422, 42201);
+    let money = "syntax = \"proto3\";\npackage common;\nmessage Money {\n  int64 units = 1;\n}\n";
+    s.post(
+        "/subjects/common%2Fmoney.proto/versions",
+        json!({"schema": money, "schemaType": "PROTOBUF"}),
+    )
+    .await;
+    let order = "syntax = \"proto3\";\npackage shop;\nimport \"common/money.proto\";\nmessage Order {\n  common.Money total = 1;\n}\n";
+    let no_refs = s
+        .post(
+            "/subjects/order/versions",
+            json!({"schema": order, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&no_refs, 422, 42201);
+    let refs =
+        json!([{"name": "common/money.proto", "subject": "common/money.proto", "version": 1}]);
+    let (st, o) = s
+        .post(
+            "/subjects/order/versions",
+            json!({"schema": order, "schemaType": "PROTOBUF", "references": refs}),
+        )
+        .await;
+    assert_eq!(st, 200, "{o}");
+    let (_, o_ser) = s
+        .get(&format!("/schemas/ids/{}?format=serialized", o["id"]))
+        .await;
+    let fdp = decode_descriptor(o_ser["schema"].as_str().unwrap_or_default());
+    assert_eq!(fdp.dependency, vec!["common/money.proto".to_owned()]);
+    assert_eq!(fdp.package.as_deref(), Some("shop"));
+    assert_eq!(fdp.message_type[0].name.as_deref(), Some("Order"));
+    assert_eq!(
+        s.get("/subjects/common%2Fmoney.proto/versions/1/referencedby")
+            .await
+            .1,
+        json!([o["id"]])
+    );
     // Interim policy: no protobuf verdict yet, a clear 422 instead of a guess; NONE registers.
     let proto2 = "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  int64 f = 1;\n}\n";
     let refused = s
@@ -1015,6 +1087,15 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         j["schema"],
         r#"{"type":"object","properties":{"a":{"type":"string"}}}"#
     );
+}
+
+fn decode_descriptor(b64: &str) -> prost_types::FileDescriptorProto {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).expect("FileDescriptorProto")
 }
 
 /// Operational endpoints.
