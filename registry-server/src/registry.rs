@@ -442,18 +442,23 @@ impl Registry {
         fetch_max_id: bool,
         format: Option<&str>,
     ) -> Result<Value, ApiError> {
-        let mut conn = self.conn().await?;
         let q = subject.map(Qualified::parse);
         let context = q.as_ref().map_or(DEFAULT_CONTEXT, |q| q.context.as_str());
         let row = self
-            .schema(&mut conn, context, id)
+            .schema_cached(context, id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
         let mut entity = Self::schema_entity(&row, None, None);
         let obj = entity.as_object_mut().ok_or(ApiError::SchemaNotFound)?;
         obj.remove("id");
         obj.remove("deleted");
-        if let Some(q) = q.as_ref().filter(|q| !q.name.is_empty()) {
+        let scoped = q.as_ref().filter(|q| !q.name.is_empty());
+        if scoped.is_none() && !fetch_max_id && format.is_none() {
+            // The hot path of every deserializer: answered from the cache without touching the database.
+            return Ok(entity);
+        }
+        let mut conn = self.conn().await?;
+        if let Some(q) = scoped {
             let versions = store::versions(&mut conn, &q.context, &q.name).await?;
             if let Some(v) = versions.iter().rev().find(|v| v.schema_id == id) {
                 obj.insert("subject".into(), json!(q.display()));
@@ -471,14 +476,31 @@ impl Registry {
         Ok(entity)
     }
 
+    /// A schema by id, from the cache or (on a miss) the database.
+    async fn schema_cached(
+        &self,
+        context: &str,
+        id: i64,
+    ) -> Result<Option<Arc<SchemaRow>>, ApiError> {
+        if let Some(hit) = self
+            .cache
+            .read()
+            .map_err(|_| poisoned())?
+            .get(&(context.to_owned(), id))
+        {
+            return Ok(Some(hit.clone()));
+        }
+        let mut conn = self.conn().await?;
+        self.schema(&mut conn, context, id).await
+    }
+
     /// Bare schema text of an id.
     pub async fn schema_text(&self, id: i64, subject: Option<&str>) -> Result<String, ApiError> {
-        let mut conn = self.conn().await?;
         let context = subject
             .map(Qualified::parse)
             .map_or(DEFAULT_CONTEXT.to_owned(), |q| q.context);
         let row = self
-            .schema(&mut conn, &context, id)
+            .schema_cached(&context, id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
         Ok(row.schema.clone())
