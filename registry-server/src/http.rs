@@ -223,19 +223,17 @@ pub async fn conventions(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let media = negotiate(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()));
     let response = next.run(req).await;
     let response = finish(response, media);
     let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     registry
         .metrics
-        .observe(&route, &method, status, started.elapsed());
-    tracing::debug!(%route, %method, status, elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        .observe(route, method.as_str(), status, started.elapsed());
+    tracing::debug!(route, method = method.as_str(), status, "request");
     response
 }
 

@@ -40,6 +40,29 @@ use tower::Layer as _;
 pub use config::Config;
 pub use error::{ApiError, Error};
 
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the shutdown future `herald serve` passes to [`run`].
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}
+
 /// Connects to the database, runs the migrations and serves the API on `listener` until `shutdown` resolves;
 /// in-flight requests are finished before it returns.
 pub async fn run(
