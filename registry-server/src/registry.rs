@@ -377,6 +377,36 @@ impl Registry {
         Ok(out)
     }
 
+    /// With config `compatibilityGroup` = g, only versions whose `metadata.properties[g]` equals the new
+    /// schema's value are compared.
+    async fn in_group(
+        &self,
+        conn: &mut AnyConnection,
+        context: &str,
+        versions: &[VersionRow],
+        cfg: &Map<String, Value>,
+        metadata: Option<&Value>,
+    ) -> Result<Vec<VersionRow>, ApiError> {
+        let Some(group) = cfg.get("compatibilityGroup").and_then(Value::as_str) else {
+            return Ok(versions.to_vec());
+        };
+        let value_of = |m: Option<&Value>| {
+            m.and_then(|m| m.get("properties"))
+                .and_then(|p| p.get(group))
+                .cloned()
+        };
+        let wanted = value_of(metadata);
+        let mut out = Vec::new();
+        for v in versions {
+            if let Some(row) = self.schema(conn, context, v.schema_id).await?
+                && value_of(row.metadata.as_ref()) == wanted
+            {
+                out.push(v.clone());
+            }
+        }
+        Ok(out)
+    }
+
     // ----- entities -----
 
     fn schema_entity(
@@ -778,7 +808,7 @@ impl Registry {
         }
         let cfg = self.effective_config(&mut conn, &q).await?;
         let normalize = normalize || flag(&cfg, "normalize");
-        let (_, _, guid) = self
+        let (prepared, refs, guid) = self
             .read_request(
                 &mut conn,
                 &q.context,
@@ -789,11 +819,26 @@ impl Registry {
                 },
             )
             .await?;
-        for v in versions.iter().rev().filter(|v| deleted || is_live(v)) {
+        let candidates: Vec<&VersionRow> = versions
+            .iter()
+            .rev()
+            .filter(|v| deleted || is_live(v))
+            .collect();
+        for v in &candidates {
             if let Some(row) = self.schema(&mut conn, &v.context, v.schema_id).await?
                 && row.guid == guid
             {
                 return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+            }
+        }
+        // A request without metadata or rule set also matches a version that has them (Confluent's canLookup).
+        if req.metadata.is_none() && req.rule_set.is_none() {
+            for v in &candidates {
+                if let Some(row) = self.schema(&mut conn, &v.context, v.schema_id).await?
+                    && same_schema(&row, &prepared, &refs.references)
+                {
+                    return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+                }
             }
         }
         Err(ApiError::SchemaNotFound)
@@ -843,10 +888,49 @@ impl Registry {
             strict: !importing,
             normalize,
         };
-        let (prepared, refs, guid) = self.read_request(conn, &q.context, &req, how).await?;
-        let existing_id = store::id_by_guid(conn, &q.context, &guid).await?;
+        let (prepared, refs, mut guid) = self.read_request(conn, &q.context, &req, how).await?;
 
-        // Idempotent re-registration runs before the mode check, as in Confluent.
+        // Idempotent re-registration runs before the mode check, as in Confluent: the same content, or (for a
+        // request without metadata and rule set) the same schema as a live version.
+        if let Some(id) = store::id_by_guid(conn, &q.context, &guid).await?
+            && req.id.is_none_or(|given| given == id)
+            && let Some(v) = live.iter().rev().find(|v| v.schema_id == id)
+        {
+            let row = self
+                .schema(conn, &q.context, id)
+                .await?
+                .ok_or_else(|| ApiError::Store("schema vanished".to_owned()))?;
+            return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+        }
+        if req.id.is_none() && req.metadata.is_none() && req.rule_set.is_none() {
+            for v in live.iter().rev() {
+                if let Some(row) = self.schema(conn, &q.context, v.schema_id).await?
+                    && same_schema(&row, &prepared, &refs.references)
+                {
+                    return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+                }
+            }
+        }
+        // Outside IMPORT, metadata and rule set are inherited from the latest live version when not given.
+        if !importing
+            && (req.metadata.is_none() || req.rule_set.is_none())
+            && let Some(latest) = live.last()
+            && let Some(row) = self.schema(conn, &q.context, latest.schema_id).await?
+        {
+            if req.metadata.is_none() {
+                req.metadata = row.metadata.clone();
+            }
+            if req.rule_set.is_none() {
+                req.rule_set = row.rule_set.clone();
+            }
+            guid = schema_types::guid(
+                &prepared.canonical,
+                &refs.references,
+                req.metadata.as_ref(),
+                req.rule_set.as_ref(),
+            );
+        }
+        let existing_id = store::id_by_guid(conn, &q.context, &guid).await?;
         if let Some(id) = existing_id
             && req.id.is_none_or(|given| given == id)
             && let Some(v) = live.iter().rev().find(|v| v.schema_id == id)
@@ -881,7 +965,10 @@ impl Registry {
         }
 
         if !importing && !force {
-            let history = self.history(conn, &q.context, &live).await?;
+            let grouped = self
+                .in_group(conn, &q.context, &live, &cfg, req.metadata.as_ref())
+                .await?;
+            let history = self.history(conn, &q.context, &grouped).await?;
             let entries: Vec<HistoryEntry<'_>> = history
                 .iter()
                 .map(|(version, prepared)| HistoryEntry {
@@ -1060,6 +1147,15 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
+        let selected = self
+            .in_group(
+                &mut conn,
+                &q.context,
+                &selected,
+                &cfg,
+                req.metadata.as_ref(),
+            )
+            .await?;
         let history = self.history(&mut conn, &q.context, &selected).await?;
         let entries: Vec<HistoryEntry<'_>> = history
             .iter()
@@ -1458,6 +1554,13 @@ const CONFIG_KEYS: [&str; 13] = [
     "defaultRuleSet",
     "overrideRuleSet",
 ];
+
+/// Confluent's `canLookup` without metadata: same stored text, type and references.
+fn same_schema(row: &SchemaRow, prepared: &Prepared, references: &[Reference]) -> bool {
+    row.schema == prepared.canonical
+        && row.schema_type == prepared.schema_type.as_str()
+        && row.references == references
+}
 
 fn non_transitive(level: CompatibilityLevel) -> CompatibilityLevel {
     match level {

@@ -936,6 +936,43 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         404,
         40403,
     );
+    // Without metadata, the same schema finds the newest version that has it (register and lookup); a new schema
+    // inherits the latest version's metadata.
+    let same = s.register("m", STRING).await;
+    assert_eq!(
+        (same["version"].as_i64(), same["id"].as_i64()),
+        (Some(2), Some(3))
+    );
+    let (st, found) = s.post("/subjects/m", json!({"schema": STRING})).await;
+    assert_eq!((st, found["version"].as_i64()), (200, Some(2)));
+    let inherited = s.register("m", "\"bytes\"").await;
+    assert_eq!(
+        (inherited["version"].as_i64(), &inherited["metadata"]),
+        (Some(3), &md2)
+    );
+    // compatibilityGroup: only versions in the same group are compared.
+    s.put("/config/g", json!({"compatibilityGroup": "major"}))
+        .await;
+    let major = |n: &str| json!({"properties": {"major": n}});
+    s.post(
+        "/subjects/g/versions",
+        json!({"schema": STRING, "metadata": major("1")}),
+    )
+    .await;
+    let (st, other_group) = s
+        .post(
+            "/subjects/g/versions",
+            json!({"schema": "\"int\"", "metadata": major("2")}),
+        )
+        .await;
+    assert_eq!(st, 200, "{other_group}");
+    let same_group = s
+        .post(
+            "/subjects/g/versions",
+            json!({"schema": "\"int\"", "metadata": major("1")}),
+        )
+        .await;
+    assert_error(&same_group, 409, 40901);
     let bad_rules = json!({"domainRules": [{"name": "r", "kind": "CONDITION", "mode": "UPGRADE", "type": "CEL"}]});
     assert_error(
         &s.post(
