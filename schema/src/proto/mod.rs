@@ -49,7 +49,8 @@ pub fn compile(source: &dyn FileSource, entry: &[&str]) -> Result<Module, Diagno
 
 /// Parses one file's text into its syntax tree, without resolving anything (for tools and tests).
 pub fn parse_file(path: &str, text: &str) -> Result<ast::FileAst, Diagnostics> {
-    let (ast, errs) = parser::parse(text);
+    let (ast, mut errs, soft) = parser::parse(text);
+    errs.extend(soft);
     if errs.is_empty() {
         return Ok(ast);
     }

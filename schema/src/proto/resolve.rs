@@ -241,6 +241,9 @@ impl<'a> Builder<'a> {
     }
 
     pub fn build(mut self, entry: Vec<usize>) -> Result<Module, Vec<Diagnostic>> {
+        for l in self.loaded {
+            self.errors.extend(l.soft_errors.iter().cloned());
+        }
         self.compute_visibility();
         for i in 0..self.loaded.len() {
             self.declare_file(i);
@@ -293,12 +296,14 @@ impl<'a> Builder<'a> {
                 Some(f) => format!("in {}", self.loaded[f.index()].path),
                 None => "as a package".to_string(),
             };
-            self.err(
-                DiagnosticKind::Resolve,
-                file,
-                span,
-                format!("`{full}` is already defined {where_}"),
-            );
+            let enum_value = |s: Symbol| matches!(s, Symbol::EnumValue(..));
+            let hint = if enum_value(symbol) || enum_value(prev.symbol) {
+                " (enum values are scoped like their enum, as in C++, so they must be unique beside it)"
+            } else {
+                ""
+            };
+            let msg = format!("`{full}` is already defined {where_}{hint}");
+            self.err(DiagnosticKind::Resolve, file, span, msg);
             return;
         }
         self.symbols.insert(
@@ -1333,12 +1338,20 @@ impl<'a> Builder<'a> {
     ) -> Option<(String, Symbol)> {
         match self.lookup(scope, &name.text, types_only) {
             None => {
-                self.err(
-                    DiagnosticKind::Resolve,
-                    file,
-                    name.span,
-                    format!("undefined type `{}`", name.text),
-                );
+                let what = if types_only { "type" } else { "extension" };
+                let mut msg = format!("undefined {what} `{}`", name.text);
+                // Explain protoc's first-component rule when an outer scope does define the full name.
+                if !name.text.starts_with('.')
+                    && let Some((first, rest)) = name.text.split_once('.')
+                    && let Some((found, _)) = self.lookup(scope, first, false)
+                    && let Some(outer) = outer_definition(&self.symbols, scope, &name.text)
+                {
+                    msg.push_str(&format!(
+                        " (`{first}` resolves to `{found}`, which has no `{rest}`; the rest of a dotted name is only \
+                         looked up in the innermost scope that defines its first part: write `.{outer}`)"
+                    ));
+                }
+                self.err(DiagnosticKind::Resolve, file, name.span, msg);
                 None
             }
             Some((full, e)) => {
@@ -1346,10 +1359,10 @@ impl<'a> Builder<'a> {
                     && !self.visible[file.index()].contains(&f)
                 {
                     let msg = format!(
-                        "`{}` resolves to `{full}`, defined in {}, which is not imported by {}",
-                        name.text,
+                        "`{full}` is defined in {}, which is not imported by {} (add `import \"{}\";`)",
                         self.loaded[f.index()].path,
-                        self.loaded[file.index()].path
+                        self.loaded[file.index()].path,
+                        self.loaded[f.index()].path
                     );
                     self.err(DiagnosticKind::Resolve, file, name.span, msg);
                     return None;
@@ -1550,7 +1563,10 @@ impl<'a> Builder<'a> {
             {
                 // proto3 fields without `optional`: nothing further.
             }
-            if f.number != 0 && !(1..=MAX_FIELD_NUMBER).contains(&i64::from(f.number)) {
+            if ast
+                .number
+                .is_some_and(|n| !(1..=MAX_FIELD_NUMBER).contains(&n))
+            {
                 let msg = format!("field numbers must be between 1 and {MAX_FIELD_NUMBER}");
                 self.err(DiagnosticKind::Validate, file, ast.number_span, msg);
             } else if (19000..=19999).contains(&f.number) {
@@ -1754,6 +1770,28 @@ impl<'a> Builder<'a> {
             return None;
         }
         Some(x)
+    }
+}
+
+/// The first enclosing scope of `scope` (innermost first) in which `name` is defined in full.
+fn outer_definition(
+    symbols: &HashMap<String, SymbolEntry>,
+    scope: &str,
+    name: &str,
+) -> Option<String> {
+    let mut scope = scope.to_string();
+    loop {
+        let candidate = join(&scope, name);
+        if symbols.contains_key(&candidate) {
+            return Some(candidate);
+        }
+        if scope.is_empty() {
+            return None;
+        }
+        match scope.rfind('.') {
+            Some(p) => scope.truncate(p),
+            None => scope.clear(),
+        }
     }
 }
 
