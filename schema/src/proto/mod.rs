@@ -26,6 +26,7 @@ mod resolve;
 mod values;
 mod wkt;
 
+pub use descriptor::DescriptorFlavor;
 pub use diag::{Diagnostic, DiagnosticKind, Diagnostics};
 pub use features::{
     EnumType, Features, FieldPresence, JsonFormat, MessageEncoding, RepeatedFieldEncoding,
