@@ -1707,6 +1707,11 @@ impl<'a> Builder<'a> {
             {
                 self.resolve_extension(p, second, "google.protobuf.FeatureSet");
             }
+            if o.name.len() == 1
+                && let Err(m) = check_standard_value(&first.name, &o.value)
+            {
+                self.err(DiagnosticKind::Validate, p.file, o.value.span, m);
+            }
             return None;
         }
         let ext = self.resolve_extension(p, first, p.kind.message_name())?;
@@ -1738,7 +1743,33 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        if !o.name[1..].iter().any(|p| p.is_extension) {
+            self.check_option_value(p.file, o, ty);
+        }
         Some(ext)
+    }
+
+    /// Checks a custom option's value against the type of the field it sets.
+    fn check_option_value(&mut self, file: FileId, o: &OptionSetting, ty: FieldType) {
+        let result = match ty {
+            FieldType::Message(_) | FieldType::Group(_) => match o.value.kind {
+                ValueKind::Aggregate(_) => Ok(()),
+                _ => Err("expects a message value (`{ ... }`)".to_string()),
+            },
+            FieldType::Enum(e) => {
+                let names: Vec<String> = self.enums[e.index()]
+                    .values
+                    .iter()
+                    .map(|v| v.name.clone())
+                    .collect();
+                values::default_string(ty, &o.value, Some(&names)).map(|_| ())
+            }
+            _ => values::default_string(ty, &o.value, None).map(|_| ()),
+        };
+        if let Err(m) = result {
+            let msg = format!("invalid value for option `{}`: {m}", o.name_text());
+            self.err(DiagnosticKind::Validate, file, o.value.span, msg);
+        }
     }
 
     fn resolve_extension(
@@ -1771,6 +1802,78 @@ impl<'a> Builder<'a> {
         }
         Some(x)
     }
+}
+
+/// Checks the value of a standard option with a single-part name (`option java_package = "x";`).
+fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
+    const BOOLS: &[&str] = &[
+        "java_multiple_files",
+        "java_generate_equals_and_hash",
+        "java_string_check_utf8",
+        "cc_generic_services",
+        "java_generic_services",
+        "py_generic_services",
+        "php_generic_services",
+        "deprecated",
+        "cc_enable_arenas",
+        "message_set_wire_format",
+        "no_standard_descriptor_accessor",
+        "map_entry",
+        "deprecated_legacy_json_field_conflicts",
+        "packed",
+        "lazy",
+        "unverified_lazy",
+        "weak",
+        "debug_redact",
+        "allow_alias",
+    ];
+    const STRINGS: &[&str] = &[
+        "java_package",
+        "java_outer_classname",
+        "go_package",
+        "objc_class_prefix",
+        "csharp_namespace",
+        "swift_prefix",
+        "php_class_prefix",
+        "php_namespace",
+        "php_metadata_namespace",
+        "ruby_package",
+    ];
+    let enums: &[(&str, &[&str])] = &[
+        ("optimize_for", &["SPEED", "CODE_SIZE", "LITE_RUNTIME"]),
+        ("ctype", &["STRING", "CORD", "STRING_PIECE"]),
+        ("jstype", &["JS_NORMAL", "JS_STRING", "JS_NUMBER"]),
+        (
+            "idempotency_level",
+            &["IDEMPOTENCY_UNKNOWN", "NO_SIDE_EFFECTS", "IDEMPOTENT"],
+        ),
+        (
+            "retention",
+            &["RETENTION_UNKNOWN", "RETENTION_RUNTIME", "RETENTION_SOURCE"],
+        ),
+    ];
+    let ident = match &v.kind {
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } => Some(name.as_str()),
+        _ => None,
+    };
+    if BOOLS.contains(&name) && !matches!(ident, Some("true" | "false")) {
+        return Err(format!("option `{name}` expects `true` or `false`"));
+    }
+    if STRINGS.contains(&name) && !matches!(v.kind, ValueKind::Str(_)) {
+        return Err(format!("option `{name}` expects a string"));
+    }
+    if let Some((_, allowed)) = enums.iter().find(|(n, _)| *n == name)
+        && !ident.is_some_and(|i| allowed.contains(&i))
+    {
+        return Err(format!(
+            "option `{name}` expects one of {}",
+            allowed.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// The first enclosing scope of `scope` (innermost first) in which `name` is defined in full.
