@@ -1598,7 +1598,43 @@ impl<'a> Builder<'a> {
 
     fn validate_messages(&mut self) {
         let mut errs = Vec::new();
+        // Two extensions of one message with the same number.
+        let mut ext_numbers: HashMap<(MessageId, i32), &str> = HashMap::new();
+        for x in &self.extensions {
+            if let Some(target) = x.extendee
+                && let Some(prev) = ext_numbers.insert((target, x.number), &x.full_name)
+            {
+                let msg = format!(
+                    "extension number {} of `{}` is already used by `{prev}`",
+                    x.number,
+                    self.messages[target.index()].full_name
+                );
+                errs.push((x.file, x.span, msg));
+            }
+        }
+        // Imports listed twice.
+        for f in &self.files {
+            let mut seen = HashSet::new();
+            for d in &f.dependencies {
+                if !seen.insert(&d.path) {
+                    errs.push((f.id, d.span, format!("`{}` is imported twice", d.path)));
+                }
+            }
+        }
         for m in &self.messages {
+            // JSON names must be unique where the JSON format is fully supported (proto3, editions' ALLOW).
+            if m.features.json_format == super::features::JsonFormat::Allow && !m.map_entry {
+                let mut json: HashMap<&str, &str> = HashMap::new();
+                for f in &m.fields {
+                    if let Some(prev) = json.insert(&f.json_name, &f.name) {
+                        let msg = format!(
+                            "the JSON name `{}` of field `{}` conflicts with that of field `{prev}`",
+                            f.json_name, f.name
+                        );
+                        errs.push((m.file, f.span, msg));
+                    }
+                }
+            }
             let mut numbers: HashMap<i32, &str> = HashMap::new();
             for f in &m.fields {
                 if let Some(prev) = numbers.insert(f.number, &f.name)
