@@ -902,7 +902,16 @@ impl Registry {
                 .ok_or_else(|| ApiError::Store("schema vanished".to_owned()))?;
             return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
         }
-        if req.id.is_none() && req.metadata.is_none() && req.rule_set.is_none() {
+        let contract_config = [
+            "defaultMetadata",
+            "overrideMetadata",
+            "defaultRuleSet",
+            "overrideRuleSet",
+        ]
+        .iter()
+        .any(|k| cfg.get(*k).is_some_and(|v| !v.is_null()));
+        if req.id.is_none() && req.metadata.is_none() && req.rule_set.is_none() && !contract_config
+        {
             for v in live.iter().rev() {
                 if let Some(row) = self.schema(conn, &q.context, v.schema_id).await?
                     && same_schema(&row, &prepared, &refs.references)
@@ -923,6 +932,23 @@ impl Registry {
             if req.rule_set.is_none() {
                 req.rule_set = row.rule_set.clone();
             }
+            guid = schema_types::guid(
+                &prepared.canonical,
+                &refs.references,
+                req.metadata.as_ref(),
+                req.rule_set.as_ref(),
+            );
+        }
+        // Data-contract defaults and overrides from the config: default < request (or inherited) < override.
+        if !importing && contract_config {
+            req.metadata = merge_metadata(
+                merge_metadata(cfg.get("defaultMetadata").cloned(), req.metadata.take()),
+                cfg.get("overrideMetadata").cloned(),
+            );
+            req.rule_set = merge_rule_set(
+                merge_rule_set(cfg.get("defaultRuleSet").cloned(), req.rule_set.take()),
+                cfg.get("overrideRuleSet").cloned(),
+            );
             guid = schema_types::guid(
                 &prepared.canonical,
                 &refs.references,
@@ -1555,6 +1581,83 @@ const CONFIG_KEYS: [&str; 13] = [
     "overrideRuleSet",
 ];
 
+fn non_null(v: Option<Value>) -> Option<Value> {
+    v.filter(|v| !v.is_null())
+}
+
+/// Confluent's `Metadata.mergeMetadata`: `tags` and `properties` merged key by key (`over` wins), `sensitive`
+/// united.
+fn merge_metadata(base: Option<Value>, over: Option<Value>) -> Option<Value> {
+    let (base, over) = match (non_null(base), non_null(over)) {
+        (None, o) => return o,
+        (b, None) => return b,
+        (Some(b), Some(o)) => (b, o),
+    };
+    let mut out = Map::new();
+    for key in ["tags", "properties"] {
+        let mut merged = base
+            .get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(o) = over.get(key).and_then(Value::as_object) {
+            for (k, v) in o {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        if !merged.is_empty() {
+            out.insert(key.to_owned(), Value::Object(merged));
+        }
+    }
+    let mut sensitive: Vec<Value> = Vec::new();
+    for m in [&base, &over] {
+        for v in m
+            .get("sensitive")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !sensitive.contains(v) {
+                sensitive.push(v.clone());
+            }
+        }
+    }
+    if !sensitive.is_empty() {
+        out.insert("sensitive".to_owned(), Value::Array(sensitive));
+    }
+    Some(Value::Object(out))
+}
+
+/// Confluent's `RuleSet.mergeRuleSets`: per rule kind, `over`'s rules replace `base`'s rules of the same name.
+fn merge_rule_set(base: Option<Value>, over: Option<Value>) -> Option<Value> {
+    let (base, over) = match (non_null(base), non_null(over)) {
+        (None, o) => return o,
+        (b, None) => return b,
+        (Some(b), Some(o)) => (b, o),
+    };
+    let mut out = base.as_object().cloned().unwrap_or_default();
+    for key in ["migrationRules", "domainRules", "encodingRules"] {
+        let mut rules: Vec<Value> = base
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for rule in over
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            rules.retain(|r| r.get("name") != rule.get("name"));
+            rules.push(rule.clone());
+        }
+        if !rules.is_empty() {
+            out.insert(key.to_owned(), Value::Array(rules));
+        }
+    }
+    Some(Value::Object(out))
+}
+
 /// Confluent's `canLookup` without metadata: same stored text, type and references.
 fn same_schema(row: &SchemaRow, prepared: &Prepared, references: &[Reference]) -> bool {
     row.schema == prepared.canonical
@@ -1653,6 +1756,25 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn metadata_and_rule_sets_merge_like_confluent() {
+        let base = json!({"properties": {"a": "1", "b": "1"}, "sensitive": ["x"]});
+        let over = json!({"properties": {"b": "2"}, "sensitive": ["y"], "tags": {"f": ["PII"]}});
+        assert_eq!(
+            merge_metadata(Some(base.clone()), Some(over)),
+            Some(
+                json!({"properties": {"a": "1", "b": "2"}, "sensitive": ["x", "y"], "tags": {"f": ["PII"]}})
+            )
+        );
+        assert_eq!(merge_metadata(None, Some(base.clone())), Some(base.clone()));
+        assert_eq!(merge_metadata(Some(base.clone()), None), Some(base));
+        let r1 = json!({"domainRules": [{"name": "a", "type": "CEL", "expr": "1"}, {"name": "b", "type": "CEL"}]});
+        let r2 = json!({"domainRules": [{"name": "a", "type": "CEL", "expr": "2"}]});
+        let merged = merge_rule_set(Some(r1), Some(r2)).expect("merged");
+        assert_eq!(merged["domainRules"][0]["name"], "b");
+        assert_eq!(merged["domainRules"][1]["expr"], "2");
     }
 
     #[test]

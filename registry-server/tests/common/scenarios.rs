@@ -973,6 +973,24 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         )
         .await;
     assert_error(&same_group, 409, 40901);
+    // Config defaults and overrides of metadata are merged into new versions.
+    s.put(
+        "/config/dc",
+        json!({"defaultMetadata": {"properties": {"owner": "platform", "x": "d"}},
+               "overrideMetadata": {"properties": {"tier": "gold"}}}),
+    )
+    .await;
+    let (st, dc) = s
+        .post(
+            "/subjects/dc/versions",
+            json!({"schema": STRING, "metadata": {"properties": {"owner": "me"}}}),
+        )
+        .await;
+    assert_eq!(st, 200, "{dc}");
+    assert_eq!(
+        dc["metadata"],
+        json!({"properties": {"owner": "me", "tier": "gold", "x": "d"}})
+    );
     let bad_rules = json!({"domainRules": [{"name": "r", "kind": "CONDITION", "mode": "UPGRADE", "type": "CEL"}]});
     assert_error(
         &s.post(
