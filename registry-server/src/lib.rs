@@ -15,6 +15,26 @@
 //! # }
 //! ```
 //!
+//! Storage: one SQL model (`migrations/0001_init.sql`, run at start) for both databases, through sqlx's `Any`
+//! driver. Writes are single transactions serialised per database (SQLite: `BEGIN IMMEDIATE` plus an in-process
+//! mutex; PostgreSQL: a transaction-scoped advisory lock), so concurrent writers, in one process or in many
+//! processes sharing a PostgreSQL database, never produce duplicate ids or lost versions. Schemas by id are
+//! immutable and cached per process.
+//!
+//! Known differences from Confluent Schema Registry 8.x (see `shared/research/registry-api.md`):
+//! * Protobuf and JSON Schema subjects: schemas are validated (Protobuf with Herald's `.proto` front end, imports
+//!   resolved through the references) and stored as sent (trimmed; JSON compacted), not re-printed in Wire's
+//!   canonical form, so differently formatted copies of one `.proto` get different ids. Compatibility checks of
+//!   such a schema against an existing version are refused with 422/42201 unless the level is `NONE` (no verdict
+//!   is guessed) until their engines land. `normalize=true` has no effect on them.
+//! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
+//! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
+//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`, the fallback of
+//!   unqualified subject lookups to other contexts, `format=resolved` and `referenceFormat`, hard-deleting
+//!   soft-deleted leftovers when switching to IMPORT.
+//! * The id cache is per process: after a hard delete, other replicas may keep answering the removed id until
+//!   they restart (the content they return is still the content that id had).
+//!
 //! Module map: [`config`] (settings), `api` (routes), `http` (media types, rewriting, error bodies), `registry`
 //! (Confluent's semantics), `store` (SQL and migrations), `schema_types` (parsing, canonical forms and
 //! compatibility via `herald-schema`/`herald-compat`), `subject` (contexts), `metrics`, `openapi`.
