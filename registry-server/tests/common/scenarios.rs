@@ -118,6 +118,22 @@ pub async fn register_and_read(s: &Server) {
             42202,
         );
     }
+    assert_eq!(
+        s.get("/subjects?offset=1&limit=1").await.1,
+        json!(["other"])
+    );
+    assert_eq!(
+        s.get("/subjects/orders-value/versions?offset=1").await.1,
+        json!([2])
+    );
+    let (_, page) = s
+        .get("/schemas?subjectPrefix=orders&limit=1&offset=1")
+        .await;
+    assert_eq!(
+        (page[0]["subject"].as_str(), page[0]["version"].as_i64()),
+        (Some("orders-value"), Some(2))
+    );
+    assert_error(&s.get("/subjects?limit=x").await, 404, 404);
     let (_, list) = s.get("/schemas").await;
     assert_eq!(list.as_array().map(Vec::len), Some(4));
     let (_, latest_only) = s.get("/schemas?latestOnly=true").await;
