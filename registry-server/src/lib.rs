@@ -29,9 +29,8 @@
 //!   is guessed) until their engines land. `normalize=true` has no effect on them.
 //! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
 //! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
-//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`, the fallback of
-//!   unqualified subject lookups to other contexts, `format=resolved` and `referenceFormat`, hard-deleting
-//!   soft-deleted leftovers when switching to IMPORT.
+//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`,
+//!   `format=resolved` and `referenceFormat`, hard-deleting soft-deleted leftovers when switching to IMPORT.
 //! * The id cache is per process: after a hard delete, other replicas may keep answering the removed id until
 //!   they restart (the content they return is still the content that id had).
 //!

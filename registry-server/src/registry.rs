@@ -704,8 +704,7 @@ impl Registry {
         version: VersionId,
         deleted: bool,
     ) -> Result<VersionRow, ApiError> {
-        let q = Qualified::parse(subject);
-        let versions = store::versions(conn, &q.context, &q.name).await?;
+        let (_, versions) = using_contexts(conn, subject).await?;
         if versions.is_empty() || (!deleted && !versions.iter().any(is_live)) {
             return Err(ApiError::SubjectNotFound(subject.to_owned()));
         }
@@ -801,8 +800,7 @@ impl Registry {
         deleted: bool,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
-        let q = Qualified::parse(subject);
-        let versions = store::versions(&mut conn, &q.context, &q.name).await?;
+        let (q, versions) = using_contexts(&mut conn, subject).await?;
         if !versions.iter().any(|v| deleted || is_live(v)) {
             return Err(ApiError::SubjectNotFound(subject.to_owned()));
         }
@@ -1656,6 +1654,35 @@ fn merge_rule_set(base: Option<Value>, over: Option<Value>) -> Option<Value> {
         }
     }
     Some(Value::Object(out))
+}
+
+/// A subject's versions; an unqualified subject unknown in the default context is looked up in the other
+/// contexts (in name order), as Confluent's `getUsingContexts` does for reads and lookups.
+async fn using_contexts(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> Result<(Qualified, Vec<VersionRow>), ApiError> {
+    let q = Qualified::parse(subject);
+    let versions = store::versions(conn, &q.context, &q.name).await?;
+    if !versions.is_empty() || subject.starts_with(":.") {
+        return Ok((q, versions));
+    }
+    for (context, _) in store::contexts(conn).await? {
+        if context == DEFAULT_CONTEXT || context == GLOBAL_CONTEXT {
+            continue;
+        }
+        let found = store::versions(conn, &context, &q.name).await?;
+        if !found.is_empty() {
+            return Ok((
+                Qualified {
+                    context,
+                    name: q.name,
+                },
+                found,
+            ));
+        }
+    }
+    Ok((q, versions))
 }
 
 /// Confluent's `canLookup` without metadata: same stored text, type and references.

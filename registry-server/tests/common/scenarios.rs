@@ -792,6 +792,25 @@ pub async fn contexts(s: &Server) {
         "\"int\""
     );
     assert_eq!(s.get("/contexts").await.1, json!([".", ".prod"]));
+    // Unqualified reads of a subject that only exists in another context find it there.
+    s.register(":.prod:only-prod", "\"long\"").await;
+    let (st, fallback) = s.get("/subjects/only-prod/versions/1").await;
+    assert_eq!(
+        (st, fallback["subject"].as_str()),
+        (200, Some(":.prod:only-prod")),
+        "{fallback}"
+    );
+    assert_eq!(
+        s.post("/subjects/only-prod", json!({"schema": "\"long\""}))
+            .await
+            .0,
+        200
+    );
+    assert_error(
+        &s.get("/subjects/:.:only-prod/versions/1").await,
+        404,
+        40401,
+    );
     s.put("/contexts/.prod/config", json!({"compatibility": "NONE"}))
         .await;
     assert_eq!(
@@ -799,8 +818,11 @@ pub async fn contexts(s: &Server) {
         "NONE"
     );
     assert_error(&s.delete("/contexts/.prod").await, 422, 42211);
-    s.delete("/subjects/:.prod:a").await;
-    s.delete("/subjects/:.prod:a?permanent=true").await;
+    for subject in [":.prod:a", ":.prod:only-prod"] {
+        s.delete(&format!("/subjects/{subject}")).await;
+        s.delete(&format!("/subjects/{subject}?permanent=true"))
+            .await;
+    }
     let resp = s
         .client
         .delete(format!("{}/contexts/.prod", s.base))
