@@ -176,6 +176,10 @@ async fn schema_by_id(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
+    if p.0.is_empty() {
+        let body = r.schema_body(id_param(&id)?).await?;
+        return Ok((StatusCode::OK, [(CONTENT_TYPE, JSON_MARKER)], body).into_response());
+    }
     ok(r.schema_by_id(
         id_param(&id)?,
         p.get("subject"),

@@ -131,6 +131,9 @@ impl Params {
 /// context-qualified form of `{rest}`.
 pub fn rewrite_uri(uri: &Uri) -> Result<Option<Uri>, ApiError> {
     let path = uri.path();
+    if !path.ends_with('/') && !path.starts_with("/contexts/") {
+        return Ok(None);
+    }
     let mut new_path = if path.len() > 1 && path.ends_with('/') {
         path.trim_end_matches('/').to_owned()
     } else {

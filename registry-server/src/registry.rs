@@ -74,6 +74,8 @@ pub struct Registry {
     pub config: Config,
     pub metrics: Metrics,
     cache: RwLock<HashMap<(String, i64), Arc<SchemaRow>>>,
+    /// The serialized `GET /schemas/ids/{id}` body of default-context schemas, the deserializers' hot path.
+    bodies: RwLock<HashMap<i64, axum::body::Bytes>>,
 }
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -104,6 +106,7 @@ impl Registry {
             config,
             metrics: Metrics::default(),
             cache: RwLock::new(HashMap::new()),
+            bodies: RwLock::new(HashMap::new()),
         }
     }
 
@@ -138,6 +141,26 @@ impl Registry {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&(context.to_owned(), id));
         }
+        if context == DEFAULT_CONTEXT
+            && let Ok(mut bodies) = self.bodies.write()
+        {
+            bodies.remove(&id);
+        }
+    }
+
+    /// `GET /schemas/ids/{id}` without parameters, serialized once per id and process.
+    pub async fn schema_body(&self, id: i64) -> Result<axum::body::Bytes, ApiError> {
+        if let Some(body) = self.bodies.read().map_err(|_| poisoned())?.get(&id) {
+            return Ok(body.clone());
+        }
+        let entity = self.schema_by_id(id, None, false, None).await?;
+        let body = axum::body::Bytes::from(entity.to_string());
+        let mut bodies = self.bodies.write().map_err(|_| poisoned())?;
+        if bodies.len() >= CACHE_CAPACITY {
+            bodies.clear();
+        }
+        bodies.insert(id, body.clone());
+        Ok(body)
     }
 
     // ----- settings -----
