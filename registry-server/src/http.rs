@@ -24,19 +24,18 @@ pub const SR: &str = "application/vnd.schemaregistry+json";
 /// The response media type for an `Accept` header, with Confluent's preferences (v1 > generic > json).
 pub fn negotiate(accept: Option<&str>) -> &'static str {
     let Some(accept) = accept else { return V1 };
-    let accept = accept.to_ascii_lowercase();
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
-    if types
-        .iter()
-        .any(|t| *t == V1 || *t == "*/*" || *t == "application/*")
-    {
-        V1
-    } else if types.contains(&SR) {
+    let (mut sr, mut json) = (false, false);
+    for t in accept.split(',') {
+        let t = t.split(';').next().unwrap_or("").trim();
+        if t.eq_ignore_ascii_case(V1) || t == "*/*" || t.eq_ignore_ascii_case("application/*") {
+            return V1;
+        }
+        sr |= t.eq_ignore_ascii_case(SR);
+        json |= t.eq_ignore_ascii_case(JSON_MARKER);
+    }
+    if sr {
         SR
-    } else if types.contains(&JSON_MARKER) {
+    } else if json {
         JSON_MARKER
     } else {
         V1
