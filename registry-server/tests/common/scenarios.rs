@@ -302,6 +302,89 @@ pub async fn bad_input(s: &Server) {
     assert_eq!(s.get("/subjects/x/versions").await.1, json!([1]));
 }
 
+/// Odd input on every route never gives a 500 and every error has Confluent's body.
+pub async fn no_server_errors(s: &Server) {
+    s.register("z", STRING).await;
+    let bodies = [
+        None,
+        Some(json!(null)),
+        Some(json!([])),
+        Some(json!("x")),
+        Some(json!({"schema": null})),
+        Some(json!({"schema": 5})),
+        Some(json!({"schema": "\"int\"", "schemaType": 7})),
+        Some(json!({"schema": "\"int\"", "references": [{"name": "a"}]})),
+        Some(
+            json!({"schema": "\"int\"", "references": [{"name": "a", "subject": "nope", "version": 1}]}),
+        ),
+        Some(json!({"schema": "\"int\"", "id": -5, "version": 0})),
+        Some(json!({"schema": "\"int\"", "metadata": 5, "ruleSet": []})),
+        Some(json!({"compatibility": 5, "mode": 7, "normalize": "yes"})),
+        Some(json!({"mode": "IMPORT"})),
+    ];
+    let subjects = [
+        "z",
+        "nope",
+        "%3A.ctx%3Az",
+        "a%2Fb",
+        "%00",
+        "__GLOBAL",
+        ":.__GLOBAL:",
+        "%E2%9C%93",
+        "x%20y",
+    ];
+    let versions = ["1", "latest", "-1", "0", "99", "x", "99999999999999999999"];
+    let mut paths = vec![
+        "/".to_owned(),
+        "/schemas?limit=-3&offset=-1".to_owned(),
+        "/schemas/ids/0".to_owned(),
+        "/schemas/ids/-1/versions".to_owned(),
+        "/schemas/ids/99999999999999999999".to_owned(),
+        "/schemas/guids/zzz".to_owned(),
+        "/schemas/ids/1?subject=%3A.x%3A&format=serialized&fetchMaxId=true".to_owned(),
+        "/contexts/%3A/subjects".to_owned(),
+        "/contexts/.x/schemas".to_owned(),
+        "/config?defaultToGlobal=true".to_owned(),
+        "/mode?force=true".to_owned(),
+    ];
+    for subject in subjects {
+        paths.push(format!("/subjects/{subject}"));
+        paths.push(format!("/subjects/{subject}/versions"));
+        paths.push(format!("/subjects/{subject}/metadata?key=a"));
+        paths.push(format!("/config/{subject}"));
+        paths.push(format!("/mode/{subject}"));
+        paths.push(format!(
+            "/compatibility/subjects/{subject}/versions?verbose=true"
+        ));
+        for v in versions {
+            paths.push(format!("/subjects/{subject}/versions/{v}"));
+            paths.push(format!("/subjects/{subject}/versions/{v}/referencedby"));
+            paths.push(format!("/compatibility/subjects/{subject}/versions/{v}"));
+        }
+    }
+    for path in &paths {
+        for method in ["GET", "POST", "PUT", "DELETE"] {
+            let attempts: Vec<Option<Value>> = if method == "POST" || method == "PUT" {
+                bodies.to_vec()
+            } else {
+                vec![None]
+            };
+            for body in attempts {
+                let (status, v) = s.call(method, path, body.clone()).await;
+                assert!(status < 500, "{method} {path} {body:?} -> {status} {v}");
+                if status >= 400 {
+                    assert!(
+                        v["error_code"].is_u64() && v["message"].is_string(),
+                        "{method} {path} -> {v}"
+                    );
+                }
+            }
+        }
+    }
+    // The registry still works afterwards.
+    assert_eq!(s.register("z", STRING).await["id"], 1);
+}
+
 /// Client quirks: capitalised booleans, `%2F`, trailing slashes, media types, headers.
 pub async fn client_quirks(s: &Server) {
     let r = s.register("common%2Fmoney.proto", STRING).await;
