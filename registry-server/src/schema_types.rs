@@ -88,6 +88,11 @@ pub fn prepare(
     let invalid = |details: String| {
         ApiError::InvalidSchema(format!("Invalid schema {text}, details: {details}"))
     };
+    if text.contains('\0') {
+        return Err(ApiError::InvalidSchema(
+            "Invalid schema: the text contains a NUL character".to_owned(),
+        ));
+    }
     match schema_type {
         SchemaType::Avro => {
             let options = if how.strict {

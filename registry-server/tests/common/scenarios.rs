@@ -321,6 +321,8 @@ pub async fn no_server_errors(s: &Server) {
         Some(json!({"schema": "\"int\"", "metadata": 5, "ruleSet": []})),
         Some(json!({"compatibility": 5, "mode": 7, "normalize": "yes"})),
         Some(json!({"mode": "IMPORT"})),
+        Some(json!({"schema": "syntax = \"proto3\";\u{0}message M {}", "schemaType": "PROTOBUF"})),
+        Some(json!({"schema": "{\"type\":\"string\",\"x\":\"\u{0}\"}"})),
     ];
     let subjects = [
         "z",
