@@ -17,6 +17,7 @@
 pub mod ast;
 mod descriptor;
 mod diag;
+mod fasthash;
 pub mod features;
 mod lexer;
 mod load;

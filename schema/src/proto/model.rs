@@ -1,8 +1,6 @@
 //! The resolved descriptor model: files, messages, fields, enums, services and extensions of a compiled module,
 //! with fully-qualified names, resolved types, resolved editions features and a span on every element.
 
-use std::collections::HashMap;
-
 use super::ast::{OptionNamePart, ValueAst};
 use super::features::Features;
 use crate::span::{LineCol, LineIndex, Span};
@@ -51,7 +49,7 @@ pub struct Module {
     pub(crate) enums: Vec<Enum>,
     pub(crate) services: Vec<Service>,
     pub(crate) extensions: Vec<Field>,
-    pub(crate) symbols: HashMap<String, SymbolEntry>,
+    pub(crate) symbols: super::fasthash::FastMap<String, SymbolEntry>,
     pub(crate) entry: Vec<FileId>,
 }
 

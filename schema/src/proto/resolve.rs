@@ -7,6 +7,7 @@ use super::ast::{
     self, FieldAst, FieldTypeAst, LabelAst, MessageAst, OptionAst, SyntaxDecl, ValueAst, ValueKind,
 };
 use super::diag::{Diagnostic, DiagnosticKind, make};
+use super::fasthash::FastMap;
 use super::features::{Features, FieldPresence, MessageEncoding, RepeatedFieldEncoding};
 use super::load::Loaded;
 use super::model::*;
@@ -154,7 +155,7 @@ pub(crate) struct Builder<'a> {
     enums: Vec<Enum>,
     services: Vec<Service>,
     extensions: Vec<Field>,
-    symbols: HashMap<String, SymbolEntry>,
+    symbols: FastMap<String, SymbolEntry>,
     visible: Vec<HashSet<FileId>>,
     pending_types: Vec<PendingType<'a>>,
     pending_extendees: Vec<(ExtensionId, &'a ast::Ident, String, FileId)>,
@@ -218,7 +219,7 @@ impl<'a> Builder<'a> {
             enums: vec![],
             services: vec![],
             extensions: vec![],
-            symbols: HashMap::new(),
+            symbols: FastMap::default(),
             visible: vec![],
             pending_types: vec![],
             pending_extendees: vec![],
@@ -241,6 +242,14 @@ impl<'a> Builder<'a> {
     }
 
     pub fn build(mut self, entry: Vec<usize>) -> Result<Module, Vec<Diagnostic>> {
+        let (messages, fields) = self
+            .loaded
+            .iter()
+            .map(|l| count(&l.ast))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.messages.reserve(messages);
+        self.symbols.reserve(messages + fields);
+        self.all_slots.reserve(fields);
         for l in self.loaded {
             self.errors.extend(l.soft_errors.iter().cloned());
         }
@@ -1912,9 +1921,42 @@ fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
     Ok(())
 }
 
+/// Rough numbers of messages (with map entries and groups) and of fields in a file, to size the arenas.
+fn count(f: &ast::FileAst) -> (usize, usize) {
+    fn message(m: &MessageAst) -> (usize, usize) {
+        let mut n = (
+            1,
+            m.fields.len() + m.extends.iter().map(|e| e.fields.len()).sum::<usize>(),
+        );
+        for f in m
+            .fields
+            .iter()
+            .chain(m.oneofs.iter().flat_map(|o| o.fields.iter()))
+        {
+            match &f.ty {
+                FieldTypeAst::Map { .. } => n = (n.0 + 1, n.1 + 3),
+                FieldTypeAst::Group(g) => {
+                    let g = message(g);
+                    n = (n.0 + g.0, n.1 + g.1 + 1);
+                }
+                FieldTypeAst::Named(_) => {}
+            }
+        }
+        for nested in &m.messages {
+            let c = message(nested);
+            n = (n.0 + c.0, n.1 + c.1);
+        }
+        n
+    }
+    f.messages
+        .iter()
+        .map(message)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
 /// The first enclosing scope of `scope` (innermost first) in which `name` is defined in full.
 fn outer_definition(
-    symbols: &HashMap<String, SymbolEntry>,
+    symbols: &FastMap<String, SymbolEntry>,
     scope: &str,
     name: &str,
 ) -> Option<String> {
