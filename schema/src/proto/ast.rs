@@ -21,6 +21,15 @@ pub enum ImportKind {
     Default,
     Public,
     Weak,
+    /// `import option "x.proto";` (edition 2024): the file is needed only for custom options.
+    Option,
+}
+
+/// Edition 2024's symbol visibility keywords on messages and enums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    Export,
+    Local,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +179,8 @@ pub struct ExtendAst {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageAst {
     pub name: Ident,
+    /// `export` / `local` (edition 2024).
+    pub visibility: Option<Visibility>,
     pub fields: Vec<FieldAst>,
     pub oneofs: Vec<OneofAst>,
     pub messages: Vec<MessageAst>,
@@ -197,6 +208,8 @@ pub struct EnumValueAst {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumAst {
     pub name: Ident,
+    /// `export` / `local` (edition 2024).
+    pub visibility: Option<Visibility>,
     pub values: Vec<EnumValueAst>,
     pub options: Vec<OptionAst>,
     pub reserved: Vec<ReservedAst>,

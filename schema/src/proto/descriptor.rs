@@ -63,7 +63,13 @@ impl Module {
         let mut out = FileDescriptorProto {
             name: Some(f.path.clone()),
             package: f.package.clone(),
-            dependency: f.dependencies.iter().map(|d| d.path.clone()).collect(),
+            // `import option` files go to `option_dependency`, which prost-types 0.14 does not have.
+            dependency: f
+                .dependencies
+                .iter()
+                .filter(|d| d.kind != ImportKind::Option)
+                .map(|d| d.path.clone())
+                .collect(),
             public_dependency: index_of(&f.dependencies, ImportKind::Public),
             weak_dependency: index_of(&f.dependencies, ImportKind::Weak),
             // Recorded as written: a file without a `syntax` statement has none.
@@ -167,6 +173,7 @@ fn strip_features(fd: &mut FileDescriptorProto) {
 
 fn index_of(deps: &[Dependency], kind: ImportKind) -> Vec<i32> {
     deps.iter()
+        .filter(|d| d.kind != ImportKind::Option)
         .enumerate()
         .filter(|(_, d)| d.kind == kind)
         .map(|(i, _)| i as i32)

@@ -1,6 +1,7 @@
 //! The resolved descriptor model: files, messages, fields, enums, services and extensions of a compiled module,
 //! with fully-qualified names, resolved types, resolved editions features and a span on every element.
 
+pub use super::ast::Visibility;
 use super::ast::{OptionNamePart, ValueAst};
 use super::features::Features;
 use crate::span::{LineCol, LineIndex, Span};
@@ -119,6 +120,8 @@ pub enum ImportKind {
     Default,
     Public,
     Weak,
+    /// `import option` (edition 2024): only for custom options; not written to `dependency` in descriptors.
+    Option,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +234,8 @@ pub struct Message {
     pub map_entry: bool,
     /// The message of a proto2 group field.
     pub group: bool,
+    /// `export` / `local` as written (edition 2024).
+    pub visibility: Option<Visibility>,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
@@ -476,6 +481,8 @@ pub struct Enum {
     pub reserved_names: Vec<Reserved>,
     pub options: Vec<OptionSetting>,
     pub features: Features,
+    /// `export` / `local` as written (edition 2024).
+    pub visibility: Option<Visibility>,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,

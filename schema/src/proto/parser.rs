@@ -32,6 +32,7 @@ pub(crate) fn parse(text: &str) -> (FileAst, Vec<Located>, Vec<Located>) {
         depth: 0,
         lang: Lang::Proto2,
         soft_errors: Vec::new(),
+        edition_2024: false,
     };
     let file = p.file();
     (file, p.errors, p.soft_errors)
@@ -47,6 +48,8 @@ struct Parser<'a> {
     /// Errors in well-formed statements (a label where none is allowed, ...): parsing goes on normally, and the
     /// resolver still runs so that its errors are reported too.
     soft_errors: Vec<(Span, String)>,
+    /// Edition 2024 adds `export`/`local` and `import option`.
+    edition_2024: bool,
 }
 
 /// The error has been recorded already.
@@ -292,7 +295,10 @@ impl Parser<'_> {
             Ok(SyntaxDecl::Syntax(v))
         } else {
             match v.text.as_str() {
-                "2023" | "2024" => self.lang = Lang::Editions,
+                "2023" | "2024" => {
+                    self.lang = Lang::Editions;
+                    self.edition_2024 = v.text == "2024";
+                }
                 other => {
                     let msg =
                         format!("unsupported edition {other:?}: expected \"2023\" or \"2024\"");
@@ -326,6 +332,12 @@ impl Parser<'_> {
                     ImportKind::Public
                 } else if self.eat_ident("weak") {
                     ImportKind::Weak
+                } else if self.at_ident("option") {
+                    let kw = self.bump();
+                    if !self.edition_2024 {
+                        self.soft(kw.span, "`import option` needs edition 2024");
+                    }
+                    ImportKind::Option
                 } else {
                     ImportKind::Default
                 };
@@ -356,6 +368,21 @@ impl Parser<'_> {
             "option" => {
                 let o = self.option_stmt()?;
                 f.options.push(o);
+                Ok(())
+            }
+            "export" | "local" if self.visibility_follows() => {
+                let (v, start) = self.visibility();
+                if self.at_ident("message") {
+                    let mut m = self.message()?;
+                    m.visibility = Some(v);
+                    m.span.start = start;
+                    f.messages.push(m);
+                } else {
+                    let mut e = self.enum_()?;
+                    e.visibility = Some(v);
+                    e.span.start = start;
+                    f.enums.push(e);
+                }
                 Ok(())
             }
             "message" => {
@@ -644,6 +671,28 @@ impl Parser<'_> {
         }
     }
 
+    /// `export message X` / `local enum Y`: the keyword is followed by `message` or `enum` and a name.
+    fn visibility_follows(&self) -> bool {
+        let t = self.peek_at(1);
+        t.tok == Tok::Ident
+            && matches!(self.text_of(t), "message" | "enum")
+            && self.peek_at(2).tok == Tok::Ident
+    }
+
+    /// Consumes `export` or `local`; returns it and where it starts.
+    fn visibility(&mut self) -> (Visibility, u32) {
+        let kw = self.bump();
+        if !self.edition_2024 {
+            self.soft(kw.span, "`export` and `local` need edition 2024");
+        }
+        let v = if self.text_of(&kw) == "export" {
+            Visibility::Export
+        } else {
+            Visibility::Local
+        };
+        (v, kw.span.start)
+    }
+
     // ------------------------------------------------------------ messages
 
     fn message(&mut self) -> PResult<MessageAst> {
@@ -663,6 +712,7 @@ impl Parser<'_> {
         self.enter(open)?;
         let mut m = MessageAst {
             name,
+            visibility: None,
             fields: vec![],
             oneofs: vec![],
             messages: vec![],
@@ -724,6 +774,20 @@ impl Parser<'_> {
         let word = self.text_of(&t).to_string();
         let next_is_name = self.peek_at(1).tok == Tok::Ident;
         match word.as_str() {
+            "export" | "local" if self.visibility_follows() => {
+                let (v, start) = self.visibility();
+                if self.at_ident("message") {
+                    let mut n = self.message()?;
+                    n.visibility = Some(v);
+                    n.span.start = start;
+                    m.messages.push(n);
+                } else {
+                    let mut e = self.enum_()?;
+                    e.visibility = Some(v);
+                    e.span.start = start;
+                    m.enums.push(e);
+                }
+            }
             "message" if next_is_name => {
                 let n = self.message()?;
                 m.messages.push(n);
@@ -1084,6 +1148,7 @@ impl Parser<'_> {
         let name = self.ident("an enum name")?;
         let mut e = EnumAst {
             name,
+            visibility: None,
             values: vec![],
             options: vec![],
             reserved: vec![],
