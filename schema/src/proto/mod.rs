@@ -1,9 +1,11 @@
 //! Herald's .proto front end: lexer, parser, multi-file loader, resolver and descriptor model.
 //!
-//! [`compile`] takes a [`FileSource`] (any map from import path to text; [`IncludeRoots`] adds protoc-style `-I`
-//! roots) and the entry paths, and returns a resolved [`Module`] or every [`Diagnostic`] it found. The well-known
-//! types (`google/protobuf/*.proto`) are built in. [`Module::to_file_descriptor_set`] converts the result to
-//! `prost_types` for code generation.
+//! # Use
+//!
+//! [`compile`] takes a [`FileSource`] (anything that maps an import path to text: a `HashMap`, a `BTreeMap`, an
+//! array of `(path, text)` pairs, or [`IncludeRoots`] over another source for protoc-style `-I` roots where the
+//! first root that has a file wins) and the entry paths. It returns a resolved [`Module`] or [`Diagnostics`] listing
+//! every error found (file, byte span, line and column). The library does no IO.
 //!
 //! ```
 //! use herald_schema::proto::{compile, Symbol};
@@ -11,8 +13,39 @@
 //! let module = compile(&files, &["shop.proto"]).unwrap();
 //! let order = module.message_by_name("shop.Order").unwrap();
 //! assert_eq!(order.fields[0].name, "id");
+//! assert!(!order.fields[0].has_presence());
 //! assert!(matches!(module.lookup(".shop.Order.id"), Some(Symbol::Field(..))));
 //! ```
+//!
+//! # The model
+//!
+//! A [`Module`] holds every file reachable from the entry files (dependencies first) and arenas of [`Message`]s,
+//! [`Enum`]s, [`Service`]s and extension [`Field`]s addressed by ids ([`MessageId`], ...). Files list their
+//! top-level elements, messages their nested ones; [`Module::lookup`] and the `*_by_name` methods find anything by
+//! fully-qualified name. Every element carries its [`FileId`](File::id) (or `file`) and a [`Span`](crate::span::Span);
+//! [`Module::location`] turns that into path, line and column. Field types are resolved ([`FieldType`]), custom
+//! options know the extension they name ([`OptionSetting::extension`]), and every element has resolved editions
+//! [`Features`], also for proto2 and proto3 files (derived from the syntax, labels and `packed`), so rules can ask
+//! [`Field::has_presence`], [`Field::is_packed`], [`Field::is_delimited`], [`Enum::is_closed`] uniformly.
+//!
+//! [`Module::to_file_descriptor_set`] writes `prost_types` descriptors as protoc does (with `json_name`, synthetic
+//! oneofs of proto3 `optional`, defaults in protoc's text form, element-level `source_code_info` with leading
+//! comments, options the typed fields cannot hold kept as `uninterpreted_option`).
+//! [`DescriptorFlavor::PreEditions`] lowers editions files for generators that predate editions (prost-build).
+//!
+//! # Behaviour worth knowing
+//!
+//! * Name resolution follows protoc: innermost scope first; a dotted name's first component picks the scope and the
+//!   rest must resolve inside it; a leading dot means fully qualified; only the file, its imports and their
+//!   `import public` closure are visible (`import option` files count as visible).
+//! * The well-known types (`google/protobuf/*.proto`, `compiler/plugin.proto`) and the editions feature files
+//!   (`java_features.proto`, `cpp_features.proto`) are built in; a caller's file of the same path wins.
+//! * Nesting of messages, groups and aggregate option values is limited to [`MAX_NESTING_DEPTH`]; deeper input is a
+//!   diagnostic, never a stack overflow. Each file reports at most 100 parse errors.
+//! * Statement-level mistakes (a label proto3 forbids, `features` outside editions, ...) do not stop parsing, so
+//!   resolution errors are reported with them; malformed syntax stops before resolution.
+//! * Not checked (protoc checks them): the fields inside aggregate (text-format) option values, option `targets`
+//!   and `retention`, enum value prefix conflicts, and `edition_defaults`/feature support windows.
 
 pub mod ast;
 mod descriptor;

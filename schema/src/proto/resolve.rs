@@ -1594,6 +1594,15 @@ impl<'a> Builder<'a> {
                 && let Some(m) = self.extensions[x.index()].extendee
             {
                 let target = &self.messages[m.index()];
+                if syntax == Syntax::Proto3 && !target.full_name.starts_with("google.protobuf.") {
+                    let msg = format!(
+                        "proto3 files may only extend the options messages of descriptor.proto, not `{}`",
+                        target.full_name
+                    );
+                    self.err(DiagnosticKind::Validate, file, ast.span, msg);
+                    continue;
+                }
+                let target = &self.messages[m.index()];
                 let inside = target
                     .extension_ranges
                     .iter()
