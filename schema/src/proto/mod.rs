@@ -101,3 +101,8 @@ pub fn parse_file(path: &str, text: &str) -> Result<ast::FileAst, Diagnostics> {
 pub fn builtin_files() -> impl Iterator<Item = &'static str> {
     wkt::FILES.iter().map(|(p, _)| *p)
 }
+
+/// The text of a built-in file (`google/protobuf/timestamp.proto`, ...).
+pub fn builtin_file(path: &str) -> Option<&'static str> {
+    wkt::get(path)
+}
