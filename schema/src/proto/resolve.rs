@@ -1802,31 +1802,143 @@ impl<'a> Builder<'a> {
             }
         }
         if !o.name[1..].iter().any(|p| p.is_extension) {
-            self.check_option_value(p.file, o, ty);
+            self.check_option_value(p, o, ty);
         }
         Some(ext)
     }
 
     /// Checks a custom option's value against the type of the field it sets.
-    fn check_option_value(&mut self, file: FileId, o: &OptionSetting, ty: FieldType) {
-        let result = match ty {
-            FieldType::Message(_) | FieldType::Group(_) => match o.value.kind {
-                ValueKind::Aggregate(_) => Ok(()),
-                _ => Err("expects a message value (`{ ... }`)".to_string()),
-            },
-            FieldType::Enum(e) => {
-                let names: Vec<String> = self.enums[e.index()]
-                    .values
-                    .iter()
-                    .map(|v| v.name.clone())
-                    .collect();
-                values::default_string(ty, &o.value, Some(&names)).map(|_| ())
-            }
-            _ => values::default_string(ty, &o.value, None).map(|_| ()),
+    fn check_option_value(&mut self, p: &PendingOptions, o: &OptionSetting, ty: FieldType) {
+        self.check_value(p, &o.name_text(), ty, &o.value, false);
+    }
+
+    /// Checks a value (or, recursively, a text-format aggregate) against a field type. `what` names the option
+    /// path for messages; `repeated` allows `[a, b]` lists.
+    fn check_value(
+        &mut self,
+        p: &PendingOptions,
+        what: &str,
+        ty: FieldType,
+        v: &ValueAst,
+        repeated: bool,
+    ) {
+        let invalid = |b: &mut Self, span: Span, m: String| {
+            b.err(
+                DiagnosticKind::Validate,
+                p.file,
+                span,
+                format!("invalid value for option `{what}`: {m}"),
+            );
         };
-        if let Err(m) = result {
-            let msg = format!("invalid value for option `{}`: {m}", o.name_text());
-            self.err(DiagnosticKind::Validate, file, o.value.span, msg);
+        if let ValueKind::List(items) = &v.kind {
+            if !repeated {
+                invalid(self, v.span, "a list needs a repeated field".to_string());
+                return;
+            }
+            for item in items {
+                self.check_value(p, what, ty, item, false);
+            }
+            return;
+        }
+        match ty {
+            FieldType::Message(m) | FieldType::Group(m) => {
+                let ValueKind::Aggregate(fields) = &v.kind else {
+                    invalid(
+                        self,
+                        v.span,
+                        "expects a message value (`{ ... }`)".to_string(),
+                    );
+                    return;
+                };
+                for af in fields {
+                    let path = format!("{what}.{}", af.name);
+                    if af.is_extension {
+                        if af.name.contains('/') {
+                            continue; // an `Any` value: `[type.googleapis.com/pkg.Msg] { ... }`
+                        }
+                        match self.lookup(&p.scope, &af.name, false) {
+                            Some((
+                                _,
+                                SymbolEntry {
+                                    symbol: Symbol::Extension(x),
+                                    ..
+                                },
+                            )) if self.extensions[x.index()].extendee == Some(m) => {
+                                let (xty, rep) = (
+                                    self.extensions[x.index()].ty,
+                                    self.extensions[x.index()].is_repeated(),
+                                );
+                                self.check_value(p, &path, xty, &af.value, rep);
+                            }
+                            _ => {
+                                let msg = format!(
+                                    "`[{}]` is not an extension of `{}`",
+                                    af.name,
+                                    self.messages[m.index()].full_name
+                                );
+                                self.err(DiagnosticKind::Validate, p.file, af.span, msg);
+                            }
+                        }
+                        continue;
+                    }
+                    let msg = &self.messages[m.index()];
+                    // Text format names a group field by its type name.
+                    let field = msg.fields.iter().find(|f| {
+                        f.name == af.name
+                            || matches!(f.ty, FieldType::Group(g) if self.messages[g.index()].name == af.name)
+                    });
+                    match field {
+                        Some(f) => {
+                            let (fty, rep) = (f.ty, f.is_repeated());
+                            self.check_value(p, &path, fty, &af.value, rep);
+                        }
+                        None => {
+                            let text = format!("`{}` has no field `{}`", msg.full_name, af.name);
+                            self.err(DiagnosticKind::Validate, p.file, af.span, text);
+                        }
+                    }
+                }
+            }
+            FieldType::Enum(e) => {
+                let ok = match &v.kind {
+                    ValueKind::Ident {
+                        negative: false,
+                        name,
+                    } => self.enums[e.index()].value_by_name(name).is_some(),
+                    ValueKind::Int { .. } => true,
+                    _ => false,
+                };
+                if !ok {
+                    let m = format!("not a value of `{}`", self.enums[e.index()].full_name);
+                    invalid(self, v.span, m);
+                }
+            }
+            FieldType::Bool => {
+                let ok = match &v.kind {
+                    ValueKind::Ident {
+                        negative: false,
+                        name,
+                    } => {
+                        matches!(
+                            name.as_str(),
+                            "true" | "false" | "True" | "False" | "t" | "f"
+                        )
+                    }
+                    ValueKind::Int {
+                        negative: false,
+                        magnitude: Some(0 | 1),
+                    } => true,
+                    _ => false,
+                };
+                if !ok {
+                    invalid(self, v.span, "expects `true` or `false`".to_string());
+                }
+            }
+            _ => {
+                if let Err(m) = values::default_string(ty, v, None) {
+                    invalid(self, v.span, m);
+                }
+            }
         }
     }
 
