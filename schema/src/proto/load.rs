@@ -268,24 +268,10 @@ fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
 
 fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diagnostic>) -> Loaded {
     let index = LineIndex::new(&text);
-    let (ast, errs, soft) = parser::parse(&text);
-    for (span, msg) in errs {
-        let kind = if msg.starts_with("unexpected character")
-            || msg.contains("literal")
-            || msg.contains("escape")
-            || msg.contains("comment")
-            || msg.contains("in number")
-        {
-            DiagnosticKind::Lex
-        } else {
-            DiagnosticKind::Syntax
-        };
-        errors.push(make(kind, path, &text, &index, span, msg));
-    }
-    let soft_errors = soft
-        .into_iter()
-        .map(|(span, msg)| make(DiagnosticKind::Validate, path, &text, &index, span, msg))
-        .collect();
+    let parsed = parser::parse(&text);
+    let (fatal, soft_errors) = diagnostics(path, &text, &index, &parsed);
+    errors.extend(fatal);
+    let ast = parsed.ast;
     Loaded {
         path: path.to_string(),
         text,
@@ -295,4 +281,21 @@ fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diag
         deps: Vec::new(),
         soft_errors,
     }
+}
+
+/// The diagnostics of a parse: (errors that stop compilation, errors reported along with resolution).
+pub(crate) fn diagnostics(
+    path: &str,
+    text: &str,
+    index: &LineIndex,
+    parsed: &parser::Parsed,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let located = |kind: DiagnosticKind, list: &[parser::Located]| -> Vec<Diagnostic> {
+        list.iter()
+            .map(|(span, msg)| make(kind, path, text, index, *span, msg.clone()))
+            .collect()
+    };
+    let mut fatal = located(DiagnosticKind::Lex, &parsed.lex);
+    fatal.extend(located(DiagnosticKind::Syntax, &parsed.syntax));
+    (fatal, located(DiagnosticKind::Validate, &parsed.soft))
 }

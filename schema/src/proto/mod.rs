@@ -44,8 +44,9 @@
 //!   diagnostic, never a stack overflow. Each file reports at most 100 parse errors.
 //! * Statement-level mistakes (a label proto3 forbids, `features` outside editions, ...) do not stop parsing, so
 //!   resolution errors are reported with them; malformed syntax stops before resolution.
-//! * Not checked (protoc checks them): the fields inside aggregate (text-format) option values, option `targets`
-//!   and `retention`, enum value prefix conflicts, and `edition_defaults`/feature support windows.
+//! * Not checked (protoc checks them): option `targets` and `retention`, enum value prefix conflicts, and
+//!   `edition_defaults`/feature support windows. Custom option values are type-checked (aggregates field by field)
+//!   but kept as written, not encoded.
 
 pub mod ast;
 mod descriptor;
@@ -84,17 +85,15 @@ pub fn compile(source: &dyn FileSource, entry: &[&str]) -> Result<Module, Diagno
 
 /// Parses one file's text into its syntax tree, without resolving anything (for tools and tests).
 pub fn parse_file(path: &str, text: &str) -> Result<ast::FileAst, Diagnostics> {
-    let (ast, mut errs, soft) = parser::parse(text);
-    errs.extend(soft);
-    if errs.is_empty() {
-        return Ok(ast);
-    }
+    let parsed = parser::parse(text);
     let index = crate::span::LineIndex::new(text);
-    let errors = errs
-        .into_iter()
-        .map(|(span, msg)| diag::make(DiagnosticKind::Syntax, path, text, &index, span, msg))
-        .collect();
-    Err(Diagnostics { errors })
+    let (mut errors, soft) = load::diagnostics(path, text, &index, &parsed);
+    errors.extend(soft);
+    if errors.is_empty() {
+        Ok(parsed.ast)
+    } else {
+        Err(Diagnostics { errors })
+    }
 }
 
 /// The import paths of the built-in well-known type files.

@@ -20,22 +20,38 @@ enum Lang {
 /// An error message and where it applies.
 pub(crate) type Located = (Span, String);
 
-/// Parses one file; returns the tree (as much as could be parsed), the syntax errors, and the errors that leave the
-/// tree complete (see `Parser::soft_errors`).
-pub(crate) fn parse(text: &str) -> (FileAst, Vec<Located>, Vec<Located>) {
-    let (toks, errors) = lex(text);
+/// What parsing one file produced.
+pub(crate) struct Parsed {
+    /// The tree, as much as could be parsed.
+    pub ast: FileAst,
+    /// Malformed characters, numbers, strings and comments.
+    pub lex: Vec<Located>,
+    /// Text that does not follow the grammar.
+    pub syntax: Vec<Located>,
+    /// Errors in well-formed statements (see `Parser::soft_errors`): the tree is complete.
+    pub soft: Vec<Located>,
+}
+
+/// Parses one file.
+pub(crate) fn parse(text: &str) -> Parsed {
+    let (toks, lex) = lex(text);
     let mut p = Parser {
         text,
         toks,
         pos: 0,
-        errors,
+        errors: Vec::new(),
         depth: 0,
         lang: Lang::Proto2,
         soft_errors: Vec::new(),
         edition_2024: false,
     };
-    let file = p.file();
-    (file, p.errors, p.soft_errors)
+    let ast = p.file();
+    Parsed {
+        ast,
+        lex,
+        syntax: p.errors,
+        soft: p.soft_errors,
+    }
 }
 
 struct Parser<'a> {
