@@ -80,12 +80,22 @@ impl Parser<'_> {
         &self.toks[(self.pos + n).min(self.toks.len() - 1)]
     }
 
+    /// Consumes the current token. The parser never looks behind its position, so the token is moved out (the
+    /// final end-of-file token stays, and is cloned).
     fn bump(&mut self) -> Token {
-        let t = self.peek().clone();
         if self.pos < self.toks.len() - 1 {
+            let span = self.toks[self.pos].span;
+            let placeholder = Token {
+                tok: Tok::Eof,
+                span,
+                leading_comment: None,
+            };
+            let t = std::mem::replace(&mut self.toks[self.pos], placeholder);
             self.pos += 1;
+            t
+        } else {
+            self.peek().clone()
         }
-        t
     }
 
     fn text_of(&self, t: &Token) -> &str {

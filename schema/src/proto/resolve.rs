@@ -397,17 +397,12 @@ impl<'a> Builder<'a> {
             .collect()
     }
 
-    fn queue_options(
-        &mut self,
-        kind: OptionsKind,
-        target: OptionTarget,
-        scope: &str,
-        file: FileId,
-    ) {
+    fn queue_options(&mut self, kind: OptionsKind, target: OptionTarget, file: FileId) {
+        // The scope is filled in when the options are resolved (most elements have none).
         self.pending_options.push(PendingOptions {
             kind,
             target,
-            scope: scope.to_string(),
+            scope: String::new(),
             file,
         });
     }
@@ -464,7 +459,7 @@ impl<'a> Builder<'a> {
         let features = self.features(fid, Features::defaults(syntax), &l.ast.options);
         self.files[i].features = features;
         let scope = package.clone().unwrap_or_default();
-        self.queue_options(OptionsKind::File, OptionTarget::File(fid), &scope, fid);
+        self.queue_options(OptionsKind::File, OptionTarget::File(fid), fid);
         if let (Some(p), Some(pa)) = (&package, &l.ast.package) {
             self.define_package(p, fid, pa.span);
         }
@@ -544,7 +539,7 @@ impl<'a> Builder<'a> {
             name_span: m.name.span,
             comment: m.comment.clone(),
         });
-        self.queue_options(OptionsKind::Message, OptionTarget::Message(id), &full, file);
+        self.queue_options(OptionsKind::Message, OptionTarget::Message(id), file);
         let syntax = self.syntax(file);
 
         // Oneofs (real ones; synthetic ones are appended after the fields).
@@ -564,7 +559,7 @@ impl<'a> Builder<'a> {
                 synthetic: false,
                 span: o.span,
             });
-            self.queue_options(OptionsKind::Oneof, OptionTarget::Oneof(id, oi), &full, file);
+            self.queue_options(OptionsKind::Oneof, OptionTarget::Oneof(id, oi), file);
             if o.fields.is_empty() {
                 self.err(
                     DiagnosticKind::Validate,
@@ -647,7 +642,7 @@ impl<'a> Builder<'a> {
                 f.name.span,
             );
             self.messages[id.index()].fields.push(field);
-            self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), &full, file);
+            self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         }
         // Synthetic oneofs for proto3 `optional`, in field order.
         for i in 0..self.messages[id.index()].fields.len() {
@@ -713,7 +708,6 @@ impl<'a> Builder<'a> {
                 self.queue_options(
                     OptionsKind::ExtensionRange,
                     OptionTarget::ExtensionRange(id, idx),
-                    &full,
                     file,
                 );
             }
@@ -1106,7 +1100,7 @@ impl<'a> Builder<'a> {
         self.extensions.push(field);
         self.pending_extendees
             .push((id, &ext.extendee, scope.to_string(), file));
-        self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), scope, file);
+        self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         if f.label.is_some_and(|(l, _)| l == LabelAst::Required) {
             self.err(
                 DiagnosticKind::Validate,
@@ -1144,12 +1138,7 @@ impl<'a> Builder<'a> {
                 span: v.span,
                 comment: v.comment.clone(),
             });
-            self.queue_options(
-                OptionsKind::EnumValue,
-                OptionTarget::EnumValue(id, i),
-                &full,
-                file,
-            );
+            self.queue_options(OptionsKind::EnumValue, OptionTarget::EnumValue(id, i), file);
         }
         let mut reserved_ranges = Vec::new();
         let mut reserved_names = Vec::new();
@@ -1178,7 +1167,7 @@ impl<'a> Builder<'a> {
             name_span: e.name.span,
             comment: e.comment.clone(),
         });
-        self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), &full, file);
+        self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), file);
         self.validate_enum(id);
         id
     }
@@ -1270,12 +1259,7 @@ impl<'a> Builder<'a> {
                 comment: r.comment.clone(),
             });
             self.pending_methods.push((id, i, r, full.clone()));
-            self.queue_options(
-                OptionsKind::Method,
-                OptionTarget::Method(id, i),
-                &full,
-                file,
-            );
+            self.queue_options(OptionsKind::Method, OptionTarget::Method(id, i), file);
         }
         self.services.push(Service {
             id,
@@ -1289,7 +1273,7 @@ impl<'a> Builder<'a> {
             name_span: s.name.span,
             comment: s.comment.clone(),
         });
-        self.queue_options(OptionsKind::Service, OptionTarget::Service(id), &full, file);
+        self.queue_options(OptionsKind::Service, OptionTarget::Service(id), file);
         id
     }
 
@@ -1508,7 +1492,7 @@ impl<'a> Builder<'a> {
         }
         let slots = std::mem::take(&mut self.all_slots);
         for (slot, ast) in slots {
-            let f = self.field(slot).clone();
+            let f = FieldFacts::of(self.field(slot));
             let syntax = self.syntax(f.file);
             let file = f.file;
             if let FieldType::Enum(e) = f.ty {
@@ -1561,7 +1545,7 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            let has_packed = f.option("packed").is_some();
+            let has_packed = f.has_packed;
             if has_packed && (f.label != Label::Repeated || !f.ty.is_packable()) {
                 self.err(
                     DiagnosticKind::Validate,
@@ -1709,7 +1693,11 @@ impl<'a> Builder<'a> {
     /// Resolves the extension named by each custom option and checks standard option names.
     fn resolve_options(&mut self) {
         let pending = std::mem::take(&mut self.pending_options);
-        for p in pending {
+        for mut p in pending {
+            if self.options_of(p.target).is_empty() {
+                continue;
+            }
+            p.scope = self.option_scope(p.target);
             let opts = match p.target {
                 OptionTarget::File(f) => self.files[f.index()].options.clone(),
                 OptionTarget::Message(m) => self.messages[m.index()].options.clone(),
@@ -1742,6 +1730,44 @@ impl<'a> Builder<'a> {
             };
             for (o, ext) in target.iter_mut().zip(resolved) {
                 o.extension = ext;
+            }
+        }
+    }
+
+    fn options_of(&self, target: OptionTarget) -> &[OptionSetting] {
+        match target {
+            OptionTarget::File(f) => &self.files[f.index()].options,
+            OptionTarget::Message(m) => &self.messages[m.index()].options,
+            OptionTarget::Field(s) => &self.field(s).options,
+            OptionTarget::Oneof(m, i) => &self.messages[m.index()].oneofs[i].options,
+            OptionTarget::Enum(e) => &self.enums[e.index()].options,
+            OptionTarget::EnumValue(e, i) => &self.enums[e.index()].values[i].options,
+            OptionTarget::Service(s) => &self.services[s.index()].options,
+            OptionTarget::Method(s, i) => &self.services[s.index()].methods[i].options,
+            OptionTarget::ExtensionRange(m, i) => {
+                &self.messages[m.index()].extension_ranges[i].options
+            }
+        }
+    }
+
+    /// The scope option names are resolved from: the element itself for messages, enums and services, the
+    /// enclosing scope for fields and extensions, the package for files.
+    fn option_scope(&self, target: OptionTarget) -> String {
+        let parent = |full: &str| {
+            full.rsplit_once('.')
+                .map_or(String::new(), |(p, _)| p.to_string())
+        };
+        match target {
+            OptionTarget::File(f) => self.files[f.index()].package.clone().unwrap_or_default(),
+            OptionTarget::Message(m)
+            | OptionTarget::Oneof(m, _)
+            | OptionTarget::ExtensionRange(m, _) => self.messages[m.index()].full_name.clone(),
+            OptionTarget::Field(s) => parent(&self.field(s).full_name),
+            OptionTarget::Enum(e) | OptionTarget::EnumValue(e, _) => {
+                self.enums[e.index()].full_name.clone()
+            }
+            OptionTarget::Service(s) | OptionTarget::Method(s, _) => {
+                self.services[s.index()].full_name.clone()
             }
         }
     }
@@ -2044,6 +2070,31 @@ fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The parts of a field `finish_fields` looks at (copied, so the builder can be mutated meanwhile).
+struct FieldFacts {
+    file: FileId,
+    ty: FieldType,
+    label: Label,
+    number: i32,
+    oneof_index: Option<usize>,
+    features: Features,
+    has_packed: bool,
+}
+
+impl FieldFacts {
+    fn of(f: &Field) -> FieldFacts {
+        FieldFacts {
+            file: f.file,
+            ty: f.ty,
+            label: f.label,
+            number: f.number,
+            oneof_index: f.oneof_index,
+            features: f.features,
+            has_packed: f.option("packed").is_some(),
+        }
+    }
 }
 
 /// Rough numbers of messages (with map entries and groups) and of fields in a file, to size the arenas.
