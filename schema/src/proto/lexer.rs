@@ -26,7 +26,8 @@ pub(crate) struct Token {
 /// Lexes `text`; lexical errors are returned beside the tokens (the bad characters are skipped).
 pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
     let b = text.as_bytes();
-    let mut i = 0usize;
+    // A UTF-8 byte order mark is not part of the text.
+    let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut toks = Vec::new();
     let mut errs = Vec::new();
     let mut comment: Option<String> = None;
@@ -42,9 +43,10 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
         let start = i;
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             let end = memchr_nl(b, i);
-            let body = text[i + 2..end]
-                .strip_prefix(' ')
+            let line = text[i + 2..end]
+                .strip_suffix('\r')
                 .unwrap_or(&text[i + 2..end]);
+            let body = line.strip_prefix(' ').unwrap_or(line);
             let c = comment.get_or_insert_with(String::new);
             c.push_str(body);
             c.push('\n');
@@ -347,6 +349,15 @@ mod tests {
         assert_eq!(t[4].tok, Tok::Str(b"aAA".to_vec()));
         assert_eq!(t[5].tok, Tok::Float(0.5));
         assert_eq!(t[6].tok, Tok::Eof);
+    }
+
+    #[test]
+    fn skips_a_byte_order_mark_and_carriage_returns() {
+        let (t, e) = lex("\u{feff}// c\r\nmessage\r\n");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(t[0].tok, Tok::Ident);
+        assert_eq!(t[0].span, Span::new(9, 16));
+        assert_eq!(t[0].leading_comment.as_deref(), Some("c\n"));
     }
 
     #[test]

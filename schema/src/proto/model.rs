@@ -255,6 +255,35 @@ impl Message {
     pub fn option(&self, name: &str) -> Option<&OptionSetting> {
         self.options.iter().find(|o| o.is_simple(name))
     }
+
+    /// True when `number` is in a `reserved` range.
+    pub fn is_reserved_number(&self, number: i32) -> bool {
+        self.reserved_ranges.iter().any(|r| r.contains(number))
+    }
+
+    /// True when `name` is a `reserved` name.
+    pub fn is_reserved_name(&self, name: &str) -> bool {
+        self.reserved_names.iter().any(|r| r.name == name)
+    }
+
+    /// True when `number` is in an extension range.
+    pub fn is_extension_number(&self, number: i32) -> bool {
+        self.extension_ranges
+            .iter()
+            .any(|r| r.range.contains(number))
+    }
+
+    /// The real (not synthetic) oneofs, with their indexes.
+    pub fn real_oneofs(&self) -> impl Iterator<Item = (usize, &Oneof)> {
+        self.oneofs.iter().enumerate().filter(|(_, o)| !o.synthetic)
+    }
+}
+
+impl FieldRange {
+    /// True when `n` lies in the range (both ends included).
+    pub fn contains(&self, n: i32) -> bool {
+        self.start <= n && n <= self.end
+    }
 }
 
 /// A range of field numbers, inclusive at both ends (descriptors store it end-exclusive).
@@ -496,6 +525,21 @@ impl Enum {
 
     pub fn value_by_name(&self, name: &str) -> Option<&EnumValue> {
         self.values.iter().find(|v| v.name == name)
+    }
+
+    /// The first value with this number (several when aliases are allowed).
+    pub fn value_by_number(&self, number: i32) -> Option<&EnumValue> {
+        self.values.iter().find(|v| v.number == number)
+    }
+
+    /// True when `number` is in a `reserved` range.
+    pub fn is_reserved_number(&self, number: i32) -> bool {
+        self.reserved_ranges.iter().any(|r| r.contains(number))
+    }
+
+    /// True when `name` is a `reserved` name.
+    pub fn is_reserved_name(&self, name: &str) -> bool {
+        self.reserved_names.iter().any(|r| r.name == name)
     }
 
     pub fn option(&self, name: &str) -> Option<&OptionSetting> {
