@@ -166,3 +166,23 @@ fn source_code_info_locates_elements() {
         .expect("id location");
     assert_eq!(&id.span[..], &[16, 2, 16]);
 }
+
+#[test]
+fn encoded_descriptor_sets_carry_the_edition() {
+    use prost::Message as _;
+    let m = module("editions_2024");
+    let bytes = m.encode_file_descriptor_set(DescriptorFlavor::Faithful);
+    // prost-types ignores the edition field but reads everything else.
+    let decoded = prost_types::FileDescriptorSet::decode(&bytes[..]).expect("valid encoding");
+    let mut expected = m.to_file_descriptor_set();
+    // Decoding drops nothing else: compare after re-encoding both without the edition.
+    assert_eq!(decoded.encode_to_vec(), expected.encode_to_vec());
+    // Each editions file ends with field 14 = EDITION_2024 (1001 = 0xE9 0x07).
+    let edition_2024 = [0x70, 0xE9, 0x07];
+    let count = bytes.windows(3).filter(|w| *w == edition_2024).count();
+    assert!(count >= 2, "both editions files carry their edition");
+    // The lowered flavor has none.
+    let lowered = m.encode_file_descriptor_set(DescriptorFlavor::PreEditions);
+    expected = prost_types::FileDescriptorSet::decode(&lowered[..]).expect("valid");
+    assert!(expected.file.iter().all(|f| f.syntax() != "editions"));
+}

@@ -38,6 +38,26 @@ impl Module {
         }
     }
 
+    /// The descriptor set in protobuf binary form (what `protoc --descriptor_set_out --include_imports` writes).
+    /// Unlike the `prost_types` value, it carries `FileDescriptorProto.edition` (field 14) for editions files in the
+    /// faithful flavor, which prost-types 0.14 has no field for.
+    pub fn encode_file_descriptor_set(&self, flavor: DescriptorFlavor) -> Vec<u8> {
+        use prost::Message as _;
+        use prost::encoding::{WireType, encode_key, encode_varint};
+        let mut out = Vec::new();
+        for f in &self.files {
+            let mut bytes = self.file_descriptor_proto_as(f.id, flavor).encode_to_vec();
+            if let (DescriptorFlavor::Faithful, Syntax::Editions(e)) = (flavor, f.syntax) {
+                encode_key(14, WireType::Varint, &mut bytes);
+                encode_varint(e.number() as u64, &mut bytes);
+            }
+            encode_key(1, WireType::LengthDelimited, &mut out);
+            encode_varint(bytes.len() as u64, &mut out);
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
     /// One file as a `FileDescriptorProto` (with `source_code_info`), as protoc writes it.
     pub fn file_descriptor_proto(&self, id: FileId) -> FileDescriptorProto {
         self.file_descriptor_proto_as(id, DescriptorFlavor::Faithful)

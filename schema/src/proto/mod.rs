@@ -32,6 +32,7 @@
 //! oneofs of proto3 `optional`, defaults in protoc's text form, element-level `source_code_info` with leading
 //! comments, options the typed fields cannot hold kept as `uninterpreted_option`).
 //! [`DescriptorFlavor::PreEditions`] lowers editions files for generators that predate editions (prost-build).
+//! [`Module::encode_file_descriptor_set`] gives the binary form, which also carries each file's `edition`.
 //!
 //! # Behaviour worth knowing
 //!
@@ -72,15 +73,18 @@ pub use model::*;
 pub use parser::MAX_NESTING_DEPTH;
 
 /// Parses, loads and resolves `entry` and every file it imports.
+/// Diagnostics come sorted by file path and position.
 pub fn compile(source: &dyn FileSource, entry: &[&str]) -> Result<Module, Diagnostics> {
     let mut errors = Vec::new();
     let (loaded, entries) = load::load_all(source, entry, &mut errors);
-    if !errors.is_empty() {
-        return Err(Diagnostics { errors });
+    if errors.is_empty() {
+        match resolve::Builder::new(&loaded).build(entries) {
+            Ok(module) => return Ok(module),
+            Err(e) => errors = e,
+        }
     }
-    resolve::Builder::new(&loaded)
-        .build(entries)
-        .map_err(|errors| Diagnostics { errors })
+    errors.sort_by(|a, b| (&a.file, a.span.start).cmp(&(&b.file, b.span.start)));
+    Err(Diagnostics { errors })
 }
 
 /// Parses one file's text into its syntax tree, without resolving anything (for tools and tests).

@@ -17,7 +17,7 @@ use crate::span::Span;
 /// Highest field number.
 const MAX_FIELD_NUMBER: i64 = 536_870_911;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Slot {
     Field(MessageId, usize),
     Extension(ExtensionId),
@@ -165,6 +165,8 @@ pub(crate) struct Builder<'a> {
     /// Fields whose features need the resolved type (legacy inference and editions checks).
     all_slots: Vec<(Slot, &'a FieldAst)>,
     pub errors: Vec<Diagnostic>,
+    /// Fields whose type could not be resolved (reported once; later checks skip them).
+    unresolved: HashSet<Slot>,
 }
 
 fn join(scope: &str, name: &str) -> String {
@@ -228,6 +230,7 @@ impl<'a> Builder<'a> {
             pending_options: vec![],
             all_slots: vec![],
             errors: vec![],
+            unresolved: HashSet::new(),
         }
     }
 
@@ -1387,6 +1390,7 @@ impl<'a> Builder<'a> {
         let pending = std::mem::take(&mut self.pending_types);
         for p in pending {
             let Some((full, sym)) = self.resolve(p.file, &p.scope, p.name, true) else {
+                self.unresolved.insert(p.slot);
                 continue;
             };
             let ty = match sym {
@@ -1395,6 +1399,7 @@ impl<'a> Builder<'a> {
                 _ => {
                     let msg = format!("`{full}` is not a message or enum type");
                     self.err(DiagnosticKind::Resolve, p.file, p.name.span, msg);
+                    self.unresolved.insert(p.slot);
                     continue;
                 }
             };
@@ -1443,6 +1448,9 @@ impl<'a> Builder<'a> {
     fn finish_fields(&mut self) {
         let defaults = std::mem::take(&mut self.pending_defaults);
         for (slot, value, file) in defaults {
+            if self.unresolved.contains(&slot) {
+                continue; // already reported; its type is unknown
+            }
             let (ty, label, presence) = {
                 let f = self.field(slot);
                 (f.ty, f.label, f.features.field_presence)
@@ -1492,6 +1500,9 @@ impl<'a> Builder<'a> {
         }
         let slots = std::mem::take(&mut self.all_slots);
         for (slot, ast) in slots {
+            if self.unresolved.contains(&slot) {
+                continue;
+            }
             let f = FieldFacts::of(self.field(slot));
             let syntax = self.syntax(f.file);
             let file = f.file;
