@@ -647,23 +647,27 @@ impl<'a> Builder<'a> {
             self.messages[id.index()].fields.push(field);
             self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         }
-        // Synthetic oneofs for proto3 `optional`, in field order.
+        // Synthetic oneofs for proto3 `optional`, in field order, named as protoc names them.
+        let mut taken: HashSet<String> = HashSet::new();
         for i in 0..self.messages[id.index()].fields.len() {
             if !self.messages[id.index()].fields[i].proto3_optional {
                 continue;
             }
             let msg = &self.messages[id.index()];
+            if taken.is_empty() {
+                taken.extend(msg.fields.iter().map(|f| f.name.clone()));
+                taken.extend(msg.oneofs.iter().map(|o| o.name.clone()));
+            }
             let field_name = &msg.fields[i].name;
             let mut name = if field_name.starts_with('_') {
                 field_name.clone()
             } else {
                 format!("_{field_name}")
             };
-            while msg.fields.iter().any(|f| f.name == name)
-                || msg.oneofs.iter().any(|o| o.name == name)
-            {
+            while taken.contains(&name) {
                 name.insert(0, 'X');
             }
+            taken.insert(name.clone());
             let span = msg.fields[i].span;
             let msg = &mut self.messages[id.index()];
             msg.fields[i].oneof_index = Some(msg.oneofs.len());
