@@ -1197,6 +1197,9 @@ impl<'a> Builder<'a> {
         let allow_alias = e.option("allow_alias").is_some_and(
             |o| matches!(&o.value.kind, ValueKind::Ident { name, .. } if name == "true"),
         );
+        let reserved = RangeSet::new(e.reserved_ranges.iter().map(|r| (r.start, r.end)));
+        let reserved_names: HashSet<&str> =
+            e.reserved_names.iter().map(|r| r.name.as_str()).collect();
         let mut seen: HashMap<i32, &str> = HashMap::new();
         let mut aliased = false;
         for v in &e.values {
@@ -1214,15 +1217,13 @@ impl<'a> Builder<'a> {
             } else {
                 seen.insert(v.number, &v.name);
             }
-            for r in &e.reserved_ranges {
-                if r.start <= v.number && v.number <= r.end {
-                    errs.push((
-                        v.span,
-                        format!("`{}` uses the reserved number {}", v.name, v.number),
-                    ));
-                }
+            if reserved.contains(v.number) {
+                errs.push((
+                    v.span,
+                    format!("`{}` uses the reserved number {}", v.name, v.number),
+                ));
             }
-            if e.reserved_names.iter().any(|r| r.name == v.name) {
+            if reserved_names.contains(v.name.as_str()) {
                 errs.push((v.span, format!("`{}` is a reserved name", v.name)));
             }
         }
@@ -1643,6 +1644,14 @@ impl<'a> Builder<'a> {
             }
         }
         for m in &self.messages {
+            let reserved = RangeSet::new(m.reserved_ranges.iter().map(|r| (r.start, r.end)));
+            let extension_ranges = RangeSet::new(
+                m.extension_ranges
+                    .iter()
+                    .map(|r| (r.range.start, r.range.end)),
+            );
+            let reserved_names: HashSet<&str> =
+                m.reserved_names.iter().map(|r| r.name.as_str()).collect();
             // JSON names must be unique where the JSON format is fully supported (proto3, editions' ALLOW).
             if m.features.json_format == super::features::JsonFormat::Allow && !m.map_entry {
                 let mut json: HashMap<&str, &str> = HashMap::new();
@@ -1670,28 +1679,24 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                for r in &m.reserved_ranges {
-                    if r.start <= f.number && f.number <= r.end {
-                        errs.push((
-                            m.file,
-                            f.span,
-                            format!("field `{}` uses the reserved number {}", f.name, f.number),
-                        ));
-                    }
+                if reserved.contains(f.number) {
+                    errs.push((
+                        m.file,
+                        f.span,
+                        format!("field `{}` uses the reserved number {}", f.name, f.number),
+                    ));
                 }
-                for r in &m.extension_ranges {
-                    if r.range.start <= f.number && f.number <= r.range.end {
-                        errs.push((
-                            m.file,
-                            f.span,
-                            format!(
-                                "field `{}` uses the number {}, which is an extension range",
-                                f.name, f.number
-                            ),
-                        ));
-                    }
+                if extension_ranges.contains(f.number) {
+                    errs.push((
+                        m.file,
+                        f.span,
+                        format!(
+                            "field `{}` uses the number {}, which is an extension range",
+                            f.name, f.number
+                        ),
+                    ));
                 }
-                if m.reserved_names.iter().any(|r| r.name == f.name) {
+                if reserved_names.contains(f.name.as_str()) {
                     errs.push((
                         m.file,
                         f.span,
@@ -2085,6 +2090,29 @@ fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Inclusive number ranges, merged and sorted, for membership tests in logarithmic time.
+struct RangeSet(Vec<(i32, i32)>);
+
+impl RangeSet {
+    fn new(ranges: impl Iterator<Item = (i32, i32)>) -> RangeSet {
+        let mut v: Vec<(i32, i32)> = ranges.filter(|(s, e)| s <= e).collect();
+        v.sort_unstable();
+        let mut merged: Vec<(i32, i32)> = Vec::with_capacity(v.len());
+        for (s, e) in v {
+            match merged.last_mut() {
+                Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        RangeSet(merged)
+    }
+
+    fn contains(&self, n: i32) -> bool {
+        let i = self.0.partition_point(|(s, _)| *s <= n);
+        i > 0 && n <= self.0[i - 1].1
+    }
 }
 
 /// The parts of a field `finish_fields` looks at (copied, so the builder can be mutated meanwhile).
