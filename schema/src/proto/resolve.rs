@@ -1183,6 +1183,14 @@ impl<'a> Builder<'a> {
         let e = &self.enums[id.index()];
         let file = e.file;
         let mut errs = Vec::new();
+        let mut ranges: Vec<(i32, i32, Span, &str)> = e
+            .reserved_ranges
+            .iter()
+            .map(|r| (r.start, r.end, r.span, "reserved range"))
+            .collect();
+        let mut overlapping = Vec::new();
+        overlaps(&mut ranges, file, &mut overlapping);
+        errs.extend(overlapping.into_iter().map(|(_, span, m)| (span, m)));
         if e.values.is_empty() {
             errs.push((
                 e.name_span,
@@ -1644,6 +1652,24 @@ impl<'a> Builder<'a> {
             }
         }
         for m in &self.messages {
+            // Ranges must not overlap: reserved with reserved, extensions with extensions, or one with the other.
+            let mut ranges: Vec<(i32, i32, Span, &str)> = m
+                .reserved_ranges
+                .iter()
+                .map(|r| (r.start, r.end, r.span, "reserved range"))
+                .chain(
+                    m.extension_ranges
+                        .iter()
+                        .map(|r| (r.range.start, r.range.end, r.range.span, "extension range")),
+                )
+                .collect();
+            overlaps(&mut ranges, m.file, &mut errs);
+            let mut names = HashSet::new();
+            for r in &m.reserved_names {
+                if !names.insert(r.name.as_str()) {
+                    errs.push((m.file, r.span, format!("`{}` is reserved twice", r.name)));
+                }
+            }
             let reserved = RangeSet::new(m.reserved_ranges.iter().map(|r| (r.start, r.end)));
             let extension_ranges = RangeSet::new(
                 m.extension_ranges
@@ -2090,6 +2116,27 @@ fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Reports each range that overlaps an earlier one (by start).
+fn overlaps(
+    ranges: &mut [(i32, i32, Span, &str)],
+    file: FileId,
+    errs: &mut Vec<(FileId, Span, String)>,
+) {
+    ranges.sort_by_key(|r| (r.0, r.1));
+    let mut reach: Option<(i32, &str)> = None;
+    for &(start, end, span, what) in ranges.iter() {
+        if let Some((prev_end, prev_what)) = reach
+            && start <= prev_end
+        {
+            let msg = format!("{what} {start} to {end} overlaps a {prev_what}");
+            errs.push((file, span, msg));
+        }
+        if reach.is_none_or(|(e, _)| end > e) {
+            reach = Some((end, what));
+        }
+    }
 }
 
 /// Inclusive number ranges, merged and sorted, for membership tests in logarithmic time.
