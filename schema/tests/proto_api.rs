@@ -132,3 +132,24 @@ fn diagnostics_list_every_error_with_file_line_and_column() {
     assert_eq!(err.errors[0].kind, DiagnosticKind::Syntax);
     assert!(parse_file("p.proto", "syntax = \"proto3\"; message M {}").is_ok());
 }
+
+#[test]
+fn option_values_are_readable() {
+    let text = "syntax = \"proto3\";\noption java_package = \"com.x\";\noption java_multiple_files = true;\n\
+                service S { rpc A(M) returns (M) { option idempotency_level = NO_SIDE_EFFECTS; } }\nmessage M {}\n";
+    let module = compile(&[("o.proto", text)], &["o.proto"]).unwrap_or_else(|e| panic!("{e}"));
+    let f = &module.files()[0];
+    assert_eq!(
+        f.option("java_package").and_then(|o| o.as_str()).as_deref(),
+        Some("com.x")
+    );
+    assert_eq!(
+        f.option("java_multiple_files").and_then(|o| o.as_bool()),
+        Some(true)
+    );
+    let m = &module.service_by_name("S").expect("service").methods[0];
+    assert_eq!(
+        m.option("idempotency_level").and_then(|o| o.as_ident()),
+        Some("NO_SIDE_EFFECTS")
+    );
+}

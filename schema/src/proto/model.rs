@@ -2,7 +2,7 @@
 //! with fully-qualified names, resolved types, resolved editions features and a span on every element.
 
 pub use super::ast::Visibility;
-use super::ast::{OptionNamePart, ValueAst};
+use super::ast::{OptionNamePart, ValueAst, ValueKind};
 use super::features::Features;
 use crate::span::{LineCol, LineIndex, Span};
 
@@ -164,6 +164,51 @@ impl OptionSetting {
     /// True for a plain option `name = value` with the single part `name`.
     pub fn is_simple(&self, name: &str) -> bool {
         self.name.len() == 1 && !self.name[0].is_extension && self.name[0].name == name
+    }
+
+    /// The value when it is a string literal (invalid UTF-8 replaced).
+    pub fn as_str(&self) -> Option<String> {
+        match &self.value.kind {
+            ValueKind::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
+            _ => None,
+        }
+    }
+
+    /// The value when it is `true` or `false`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.as_ident()? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The value when it is an identifier (an enum value name such as `NO_SIDE_EFFECTS`, `true`, `inf`).
+    pub fn as_ident(&self) -> Option<&str> {
+        match &self.value.kind {
+            ValueKind::Ident {
+                negative: false,
+                name,
+            } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The value when it is an integer that fits in an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.value.kind {
+            ValueKind::Int {
+                negative,
+                magnitude: Some(m),
+            } => {
+                if negative {
+                    0i64.checked_sub_unsigned(m)
+                } else {
+                    i64::try_from(m).ok()
+                }
+            }
+            _ => None,
+        }
     }
 }
 
