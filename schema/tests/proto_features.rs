@@ -186,3 +186,36 @@ fn encoded_descriptor_sets_carry_the_edition() {
     expected = prost_types::FileDescriptorSet::decode(&lowered[..]).expect("valid");
     assert!(expected.file.iter().all(|f| f.syntax() != "editions"));
 }
+
+#[test]
+fn language_features_are_found_up_the_scope_chain() {
+    use herald_schema::proto::Element;
+    let files = [(
+        "f.proto",
+        "edition = \"2024\";\nimport \"google/protobuf/cpp_features.proto\";\n\
+         option features.(pb.cpp).string_type = STRING;\n\
+         message M {\n  string a = 1;\n  string b = 2 [features.(pb.cpp).string_type = CORD];\n\
+         oneof o { string c = 3; }\n}\n",
+    )];
+    let m = compile(&files, &["f.proto"]).unwrap_or_else(|e| panic!("{e}"));
+    let msg = m.message_by_name("M").expect("message").id;
+    let (at, o) = m
+        .feature_setting(Element::Field(msg, 0), "(pb.cpp).string_type")
+        .expect("inherited");
+    assert!(matches!(at, Element::File(_)));
+    assert_eq!(o.as_ident(), Some("STRING"));
+    let (at, o) = m
+        .feature_setting(Element::Field(msg, 1), "(pb.cpp).string_type")
+        .expect("own");
+    assert_eq!(at, Element::Field(msg, 1));
+    assert_eq!(o.as_ident(), Some("CORD"));
+    assert_eq!(
+        m.feature_parent(Element::Field(msg, 2)),
+        Some(Element::Oneof(msg, 0))
+    );
+    assert!(
+        m.feature_setting(Element::Field(msg, 0), "field_presence")
+            .is_none(),
+        "edition default"
+    );
+}

@@ -637,7 +637,100 @@ impl Method {
     }
 }
 
+/// Any element of a module that can carry options, for walks up the scope chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Element {
+    File(FileId),
+    Message(MessageId),
+    /// A field of a message, by index into [`Message::fields`].
+    Field(MessageId, usize),
+    /// A oneof of a message, by index into [`Message::oneofs`].
+    Oneof(MessageId, usize),
+    Extension(ExtensionId),
+    Enum(EnumId),
+    /// A value of an enum, by index into [`Enum::values`].
+    EnumValue(EnumId, usize),
+    Service(ServiceId),
+    /// A method of a service, by index into [`Service::methods`].
+    Method(ServiceId, usize),
+}
+
 impl Module {
+    /// The options written on an element.
+    pub fn options_of(&self, element: Element) -> &[OptionSetting] {
+        match element {
+            Element::File(f) => &self.file(f).options,
+            Element::Message(m) => &self.message(m).options,
+            Element::Field(m, i) => &self.message(m).fields[i].options,
+            Element::Oneof(m, i) => &self.message(m).oneofs[i].options,
+            Element::Extension(x) => &self.extension(x).options,
+            Element::Enum(e) => &self.enum_(e).options,
+            Element::EnumValue(e, i) => &self.enum_(e).values[i].options,
+            Element::Service(s) => &self.service(s).options,
+            Element::Method(s, i) => &self.service(s).methods[i].options,
+        }
+    }
+
+    /// The element whose features an element inherits: field → oneof (if any) → message → enclosing messages →
+    /// file; enum value → enum; method → service; an extension → the message its `extend` block is in, or the
+    /// file.
+    pub fn feature_parent(&self, element: Element) -> Option<Element> {
+        let scope_of_message = |m: MessageId| match self.message(m).parent {
+            Some(p) => Element::Message(p),
+            None => Element::File(self.message(m).file),
+        };
+        Some(match element {
+            Element::File(_) => return None,
+            Element::Message(m) => scope_of_message(m),
+            Element::Field(m, i) => match self.message(m).fields[i].oneof_index {
+                Some(o) if !self.message(m).oneofs[o].synthetic => Element::Oneof(m, o),
+                _ => Element::Message(m),
+            },
+            Element::Oneof(m, _) => Element::Message(m),
+            Element::Extension(x) => {
+                let f = self.extension(x);
+                let scope = f.full_name.rsplit_once('.').map(|(s, _)| s);
+                match scope.and_then(|s| self.lookup(s)) {
+                    Some(Symbol::Message(m)) => Element::Message(m),
+                    _ => Element::File(f.file),
+                }
+            }
+            Element::Enum(e) => match self.enum_(e).parent {
+                Some(p) => Element::Message(p),
+                None => Element::File(self.enum_(e).file),
+            },
+            Element::EnumValue(e, _) => Element::Enum(e),
+            Element::Service(s) => Element::File(self.service(s).file),
+            Element::Method(s, _) => Element::Service(s),
+        })
+    }
+
+    /// The nearest explicit setting of a feature for an element: its own `features.<name>` option, else its
+    /// parent's, and so on up to the file. `name` is written as after `features.`: `field_presence`,
+    /// `(pb.cpp).string_type`. `None` means the edition's default applies. The six core features are also
+    /// resolved on every element's `features`; this serves language features and rules that care where a feature
+    /// was set.
+    pub fn feature_setting(
+        &self,
+        element: Element,
+        name: &str,
+    ) -> Option<(Element, &OptionSetting)> {
+        let mut current = Some(element);
+        while let Some(e) = current {
+            let found = self.options_of(e).iter().rev().find(|o| {
+                o.name
+                    .first()
+                    .is_some_and(|p| !p.is_extension && p.name == "features")
+                    && o.name_text().strip_prefix("features.") == Some(name)
+            });
+            if let Some(o) = found {
+                return Some((e, o));
+            }
+            current = self.feature_parent(e);
+        }
+        None
+    }
+
     /// All files, dependencies before the files that import them.
     pub fn files(&self) -> &[File] {
         &self.files
