@@ -153,3 +153,39 @@ fn option_values_are_readable() {
         Some("NO_SIDE_EFFECTS")
     );
 }
+
+#[test]
+fn leading_and_trailing_comments_are_kept() {
+    let text = "syntax = \"proto3\";\n// An order.\nmessage Order { // trails the brace\n  \
+                // The id.\n  string id = 1; // trails the field\n  int32 n = 2; /* block */\n}\n\
+                enum E { E_ZERO = 0; // zero\n}\n";
+    let module = compile(&[("c.proto", text)], &["c.proto"]).unwrap_or_else(|e| panic!("{e}"));
+    let order = module.message_by_name("Order").expect("message");
+    assert_eq!(order.comment.as_deref(), Some("An order.\n"));
+    assert_eq!(
+        order.trailing_comment.as_deref(),
+        Some("trails the brace\n")
+    );
+    assert_eq!(order.fields[0].comment.as_deref(), Some("The id.\n"));
+    assert_eq!(
+        order.fields[0].trailing_comment.as_deref(),
+        Some("trails the field\n")
+    );
+    assert_eq!(
+        order.fields[1].comment, None,
+        "a trailing comment does not lead the next field"
+    );
+    assert_eq!(order.fields[1].trailing_comment.as_deref(), Some("block"));
+    let e = module.enum_by_name("E").expect("enum");
+    assert_eq!(e.values[0].trailing_comment.as_deref(), Some("zero\n"));
+    let fd = module.file_descriptor_proto(module.files()[0].id);
+    let loc = fd
+        .source_code_info
+        .expect("info")
+        .location
+        .into_iter()
+        .find(|l| l.path == [4, 0, 2, 0])
+        .expect("id");
+    assert_eq!(loc.leading_comments.as_deref(), Some("The id.\n"));
+    assert_eq!(loc.trailing_comments.as_deref(), Some("trails the field\n"));
+}

@@ -137,6 +137,8 @@ pub struct FieldAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +195,8 @@ pub struct MessageAst {
     pub field_order: Vec<(Option<usize>, usize)>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -203,6 +207,8 @@ pub struct EnumValueAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +221,8 @@ pub struct EnumAst {
     pub reserved: Vec<ReservedAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +235,8 @@ pub struct RpcAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -236,4 +246,6 @@ pub struct ServiceAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }

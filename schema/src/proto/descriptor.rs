@@ -220,10 +220,10 @@ impl Cx<'_> {
 
     /// Records a location for the current path (0-based line/column, three numbers when on one line).
     fn loc(&mut self, span: Span) {
-        self.loc_commented(span, None);
+        self.loc_commented(span, None, None);
     }
 
-    fn loc_commented(&mut self, span: Span, comment: Option<&str>) {
+    fn loc_commented(&mut self, span: Span, comment: Option<&str>, trailing: Option<&str>) {
         let a = self.file.line_col(span.start);
         let b = self.file.line_col(span.end);
         let (l1, c1, l2, c2) = (
@@ -241,13 +241,14 @@ impl Cx<'_> {
             path: self.path.clone(),
             span,
             leading_comments: comment.map(str::to_string),
+            trailing_comments: trailing.map(str::to_string),
             ..Default::default()
         });
     }
 
     fn message(&mut self, id: MessageId) -> DescriptorProto {
         let m = self.module.message(id);
-        self.loc_commented(m.span, m.comment.as_deref());
+        self.loc_commented(m.span, m.comment.as_deref(), m.trailing_comment.as_deref());
         let mut out = DescriptorProto {
             name: Some(m.name.clone()),
             ..Default::default()
@@ -320,7 +321,7 @@ impl Cx<'_> {
     }
 
     fn field(&mut self, f: &Field) -> FieldDescriptorProto {
-        self.loc_commented(f.span, f.comment.as_deref());
+        self.loc_commented(f.span, f.comment.as_deref(), f.trailing_comment.as_deref());
         let editions = matches!(self.file.syntax, Syntax::Editions(_));
         let ty = if self.lower && f.is_delimited() {
             10
@@ -379,14 +380,14 @@ impl Cx<'_> {
 
     fn enum_(&mut self, id: EnumId) -> EnumDescriptorProto {
         let e = self.module.enum_(id);
-        self.loc_commented(e.span, e.comment.as_deref());
+        self.loc_commented(e.span, e.comment.as_deref(), e.trailing_comment.as_deref());
         let mut out = EnumDescriptorProto {
             name: Some(e.name.clone()),
             ..Default::default()
         };
         for (i, v) in e.values.iter().enumerate() {
             self.with(&[2, i as i32], |cx| {
-                cx.loc_commented(v.span, v.comment.as_deref())
+                cx.loc_commented(v.span, v.comment.as_deref(), v.trailing_comment.as_deref())
             });
             let mut options = EnumValueOptions::default();
             for o in &v.options {
@@ -428,14 +429,14 @@ impl Cx<'_> {
 
     fn service(&mut self, id: ServiceId) -> ServiceDescriptorProto {
         let s = self.module.service(id);
-        self.loc_commented(s.span, s.comment.as_deref());
+        self.loc_commented(s.span, s.comment.as_deref(), s.trailing_comment.as_deref());
         let mut out = ServiceDescriptorProto {
             name: Some(s.name.clone()),
             ..Default::default()
         };
         for (i, m) in s.methods.iter().enumerate() {
             self.with(&[2, i as i32], |cx| {
-                cx.loc_commented(m.span, m.comment.as_deref())
+                cx.loc_commented(m.span, m.comment.as_deref(), m.trailing_comment.as_deref())
             });
             let mut options = MethodOptions::default();
             for o in &m.options {

@@ -21,6 +21,8 @@ pub(crate) struct Token {
     pub span: Span,
     /// Comment text directly before this token (for source info), without the comment markers.
     pub leading_comment: Option<String>,
+    /// A comment after this token on the same line (`int32 id = 1; // the id` on the `;`).
+    pub trailing_comment: Option<String>,
 }
 
 /// Lexes `text`; lexical errors are returned beside the tokens (the bad characters are skipped).
@@ -31,11 +33,16 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
     let mut toks = Vec::new();
     let mut errs = Vec::new();
     let mut comment: Option<String> = None;
+    // True from a token to the end of its line: a comment there trails the token.
+    let mut same_line = false;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
-            if c == b'\n' && i + 1 < b.len() && b[i + 1] == b'\n' {
-                comment = None; // a blank line detaches a comment
+            if c == b'\n' {
+                same_line = false;
+                if i + 1 < b.len() && b[i + 1] == b'\n' {
+                    comment = None; // a blank line detaches a comment
+                }
             }
             i += 1;
             continue;
@@ -47,16 +54,27 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
                 .strip_suffix('\r')
                 .unwrap_or(&text[i + 2..end]);
             let body = line.strip_prefix(' ').unwrap_or(line);
-            let c = comment.get_or_insert_with(String::new);
-            c.push_str(body);
-            c.push('\n');
+            if same_line && let Some(last) = toks.last_mut() {
+                let t: &mut Token = last;
+                t.trailing_comment = Some(format!("{body}\n"));
+            } else {
+                let c = comment.get_or_insert_with(String::new);
+                c.push_str(body);
+                c.push('\n');
+            }
             i = end;
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'*') {
             match text[i + 2..].find("*/") {
                 Some(p) => {
-                    comment = Some(text[i + 2..i + 2 + p].trim().to_string());
+                    let body = text[i + 2..i + 2 + p].trim().to_string();
+                    if same_line && let Some(last) = toks.last_mut() {
+                        let t: &mut Token = last;
+                        t.trailing_comment = Some(body);
+                    } else {
+                        comment = Some(body);
+                    }
                     i = i + 2 + p + 2;
                 }
                 None => {
@@ -70,11 +88,13 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
             continue;
         }
         let leading_comment = comment.take();
+        same_line = true;
         let push = |toks: &mut Vec<Token>, tok: Tok, end: usize| {
             toks.push(Token {
                 tok,
                 span: Span::new(start, end),
                 leading_comment: leading_comment.clone(),
+                trailing_comment: None,
             });
         };
         if c.is_ascii_alphabetic() || c == b'_' {
@@ -112,6 +132,7 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
         tok: Tok::Eof,
         span: Span::new(b.len(), b.len()),
         leading_comment: comment.take(),
+        trailing_comment: None,
     });
     (toks, errs)
 }

@@ -284,6 +284,8 @@ pub struct Message {
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Message {
@@ -500,6 +502,8 @@ pub struct Field {
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Field {
@@ -560,6 +564,8 @@ pub struct Enum {
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Enum {
@@ -601,6 +607,8 @@ pub struct EnumValue {
     pub features: Features,
     pub span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -615,6 +623,8 @@ pub struct Service {
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -629,6 +639,8 @@ pub struct Method {
     pub features: Features,
     pub span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Method {

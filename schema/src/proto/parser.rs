@@ -34,8 +34,13 @@ pub(crate) struct Parsed {
 
 /// Parses one file.
 pub(crate) fn parse(text: &str) -> Parsed {
-    let (toks, lex) = lex(text);
+    let (mut toks, lex) = lex(text);
+    let trailing = toks
+        .iter_mut()
+        .filter_map(|t| t.trailing_comment.take().map(|c| (t.span.end, c)))
+        .collect();
     let mut p = Parser {
+        trailing,
         text,
         toks,
         pos: 0,
@@ -66,6 +71,8 @@ struct Parser<'a> {
     soft_errors: Vec<(Span, String)>,
     /// Edition 2024 adds `export`/`local` and `import option`.
     edition_2024: bool,
+    /// Trailing comments by the end offset of the token they follow.
+    trailing: std::collections::HashMap<u32, String>,
 }
 
 /// The error has been recorded already.
@@ -86,6 +93,7 @@ impl Parser<'_> {
         if self.pos < self.toks.len() - 1 {
             let span = self.toks[self.pos].span;
             let placeholder = Token {
+                trailing_comment: None,
                 tok: Tok::Eof,
                 span,
                 leading_comment: None,
@@ -96,6 +104,11 @@ impl Parser<'_> {
         } else {
             self.peek().clone()
         }
+    }
+
+    /// The comment trailing the token that ends at `end`.
+    fn trailing_after(&mut self, end: Span) -> Option<String> {
+        self.trailing.remove(&end.end)
     }
 
     fn text_of(&self, t: &Token) -> &str {
@@ -736,7 +749,9 @@ impl Parser<'_> {
     ) -> PResult<MessageAst> {
         let open = self.expect_punct(b'{')?;
         self.enter(open)?;
+        let trailing_comment = self.trailing_after(open);
         let mut m = MessageAst {
+            trailing_comment,
             name,
             visibility: None,
             fields: vec![],
@@ -965,6 +980,7 @@ impl Parser<'_> {
                 span: name.span,
             };
             return Ok(FieldAst {
+                trailing_comment: body.trailing_comment.clone(),
                 label,
                 ty: FieldTypeAst::Group(Box::new(body)),
                 name: field_name,
@@ -1008,6 +1024,7 @@ impl Parser<'_> {
             );
         }
         Ok(FieldAst {
+            trailing_comment: self.trailing_after(end),
             label,
             ty,
             name,
@@ -1180,8 +1197,10 @@ impl Parser<'_> {
             reserved: vec![],
             span: Span::default(),
             comment: kw.leading_comment,
+            trailing_comment: None,
         };
-        self.expect_punct(b'{')?;
+        let open = self.expect_punct(b'{')?;
+        e.trailing_comment = self.trailing_after(open);
         let close = self.block_items(|p| {
             if p.eat_punct(b';') {
                 return Ok(());
@@ -1208,6 +1227,7 @@ impl Parser<'_> {
                     end: end.end,
                 };
                 e.values.push(EnumValueAst {
+                    trailing_comment: p.trailing_after(end),
                     name,
                     number,
                     number_span,
@@ -1236,8 +1256,10 @@ impl Parser<'_> {
             options: vec![],
             span: Span::default(),
             comment: kw.leading_comment,
+            trailing_comment: None,
         };
-        self.expect_punct(b'{')?;
+        let open = self.expect_punct(b'{')?;
+        s.trailing_comment = self.trailing_after(open);
         let close = self.block_items(|p| {
             if p.eat_punct(b';') {
                 return Ok(());
@@ -1270,8 +1292,10 @@ impl Parser<'_> {
         }
         let (output, output_stream) = self.rpc_type()?;
         let mut options = Vec::new();
+        let trailing_comment;
         let end = if self.at_punct(b'{') {
-            self.bump();
+            let open = self.bump();
+            trailing_comment = self.trailing_after(open.span);
             self.block_items(|p| {
                 if p.eat_punct(b';') {
                     return Ok(());
@@ -1284,9 +1308,12 @@ impl Parser<'_> {
                 Ok(())
             })?
         } else {
-            self.expect_punct(b';')?
+            let end = self.expect_punct(b';')?;
+            trailing_comment = self.trailing_after(end);
+            end
         };
         Ok(RpcAst {
+            trailing_comment,
             name,
             input,
             input_stream,

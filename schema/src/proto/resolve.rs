@@ -541,6 +541,7 @@ impl<'a> Builder<'a> {
             span: m.span,
             name_span: m.name.span,
             comment: m.comment.clone(),
+            trailing_comment: m.trailing_comment.clone(),
         });
         self.queue_options(OptionsKind::Message, OptionTarget::Message(id), file);
         let syntax = self.syntax(file);
@@ -835,6 +836,7 @@ impl<'a> Builder<'a> {
                 span: t.span,
                 name_span: t.span,
                 comment: None,
+                trailing_comment: None,
             });
         }
         self.messages.push(Message {
@@ -859,6 +861,7 @@ impl<'a> Builder<'a> {
             span: f.span,
             name_span: f.name.span,
             comment: None,
+            trailing_comment: None,
         });
         id
     }
@@ -1081,6 +1084,7 @@ impl<'a> Builder<'a> {
             span: f.span,
             name_span: f.name.span,
             comment: f.comment.clone(),
+            trailing_comment: f.trailing_comment.clone(),
         }
     }
 
@@ -1144,6 +1148,7 @@ impl<'a> Builder<'a> {
                 features: vf,
                 span: v.span,
                 comment: v.comment.clone(),
+                trailing_comment: v.trailing_comment.clone(),
             });
             self.queue_options(OptionsKind::EnumValue, OptionTarget::EnumValue(id, i), file);
         }
@@ -1173,6 +1178,7 @@ impl<'a> Builder<'a> {
             span: e.span,
             name_span: e.name.span,
             comment: e.comment.clone(),
+            trailing_comment: e.trailing_comment.clone(),
         });
         self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), file);
         self.validate_enum(id);
@@ -1273,6 +1279,7 @@ impl<'a> Builder<'a> {
                 features: mf,
                 span: r.span,
                 comment: r.comment.clone(),
+                trailing_comment: r.trailing_comment.clone(),
             });
             self.pending_methods.push((id, i, r, full.clone()));
             self.queue_options(OptionsKind::Method, OptionTarget::Method(id, i), file);
@@ -1288,6 +1295,7 @@ impl<'a> Builder<'a> {
             span: s.span,
             name_span: s.name.span,
             comment: s.comment.clone(),
+            trailing_comment: s.trailing_comment.clone(),
         });
         self.queue_options(OptionsKind::Service, OptionTarget::Service(id), file);
         id
