@@ -999,26 +999,16 @@ impl<'a> Builder<'a> {
                 extension: None,
             });
         }
-        if let Syntax::Editions(_) = syntax
-            && features.field_presence == FieldPresence::LegacyRequired
-            && label != Label::Repeated
-        {
-            // Editions `LEGACY_REQUIRED` is a required field on the wire and in descriptors' label.
-            return self.finish_make(
-                f,
-                scope,
-                file,
-                Label::Required,
-                ty,
-                written,
-                json,
-                json_explicit,
-                proto3_optional,
-                options,
-                features,
-                slot,
-            );
-        }
+        // Editions' `LEGACY_REQUIRED` is a required field: the model says so in its label, as proto2 does.
+        let label = match syntax {
+            Syntax::Editions(_)
+                if features.field_presence == FieldPresence::LegacyRequired
+                    && label != Label::Repeated =>
+            {
+                Label::Required
+            }
+            _ => label,
+        };
         self.finish_make(
             f,
             scope,
@@ -1585,12 +1575,6 @@ impl<'a> Builder<'a> {
                     ast.span,
                     "only repeated fields of scalar numeric types can be packed",
                 );
-            }
-            if syntax == Syntax::Proto3
-                && f.features.field_presence == FieldPresence::Implicit
-                && !is_message
-            {
-                // proto3 fields without `optional`: nothing further.
             }
             if ast
                 .number
