@@ -131,6 +131,19 @@ pub(crate) fn load_all(
             *next += 1;
             let path = imp.path.text.clone();
             let span = imp.path.span;
+            if let Some(problem) = non_canonical(&path) {
+                let msg = format!("import path `{path}` {problem}");
+                errors.push(make(
+                    DiagnosticKind::Import,
+                    &top.path,
+                    &top.text,
+                    &top.index,
+                    span,
+                    msg,
+                ));
+                top.deps.push(usize::MAX);
+                continue;
+            }
             match state.get(&path) {
                 Some(State::Done(i)) => top.deps.push(*i),
                 Some(State::Visiting) => {
@@ -175,88 +188,25 @@ pub(crate) fn load_all(
         }
         if let Some(State::Done(i)) = state.get(root) {
             entries.push(*i);
-            continue;
-        }
-        let Some(first) = open(source, root) else {
-            errors.push(Diagnostic {
-                kind: DiagnosticKind::Import,
-                file: root.to_string(),
-                span: Span::default(),
-                start: crate::span::LineCol { line: 1, column: 1 },
-                message: format!("file not found: {root}"),
-            });
-            continue;
-        };
-        // Iterative depth-first walk: (file being loaded, index of its next import to visit).
-        let mut stack: Vec<(Loaded, usize)> = vec![(parse_file(root, first, errors), 0)];
-        state.insert(root.to_string(), State::Visiting);
-        while let Some((top, next)) = stack.last_mut() {
-            if *next < top.ast.imports.len() {
-                let imp = &top.ast.imports[*next];
-                *next += 1;
-                let path = imp.path.text.clone();
-                let span = imp.path.span;
-                match state.get(&path) {
-                    Some(State::Done(i)) => top.deps.push(*i),
-                    Some(State::Visiting) => {
-                        let mut chain: Vec<&str> = stack
-                            .iter()
-                            .map(|(l, _)| l.path.as_str())
-                            .skip_while(|p| *p != path)
-                            .collect();
-                        chain.push(&path);
-                        let msg = format!("import cycle: {}", chain.join(" -> "));
-                        let top = &stack.last().map(|(l, _)| l).expect("stack is not empty");
-                        errors.push(make(
-                            DiagnosticKind::Import,
-                            &top.path,
-                            &top.text,
-                            &top.index,
-                            span,
-                            msg,
-                        ));
-                        stack
-                            .last_mut()
-                            .expect("stack is not empty")
-                            .0
-                            .deps
-                            .push(usize::MAX);
-                    }
-                    None => match open(source, &path) {
-                        Some(text) => {
-                            let l = parse_file(&path, text, errors);
-                            state.insert(path, State::Visiting);
-                            stack.push((l, 0));
-                        }
-                        None => {
-                            let msg = format!("imported file not found: {path}");
-                            errors.push(make(
-                                DiagnosticKind::Import,
-                                &top.path,
-                                &top.text,
-                                &top.index,
-                                span,
-                                msg,
-                            ));
-                            top.deps.push(usize::MAX);
-                        }
-                    },
-                }
-            } else {
-                let (done, _) = stack.pop().expect("stack is not empty");
-                let i = out.len();
-                state.insert(done.path.clone(), State::Done(i));
-                out.push(done);
-                if let Some((parent, _)) = stack.last_mut() {
-                    parent.deps.push(i);
-                }
-            }
-        }
-        if let Some(State::Done(i)) = state.get(root) {
-            entries.push(*i);
         }
     }
     (out, entries)
+}
+
+/// Why an import path is not a canonical relative path (protoc's rule), if it is not.
+fn non_canonical(path: &str) -> Option<&'static str> {
+    if path.contains('\\') {
+        Some("must use `/`, not backslashes")
+    } else if path.starts_with('/') {
+        Some("must be relative to an include root")
+    } else if path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        Some("must not be empty or contain empty, `.` or `..` components")
+    } else {
+        None
+    }
 }
 
 fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
