@@ -219,6 +219,8 @@ pub struct File {
     /// The path as imported (relative to an include root), e.g. `shop/v1/order.proto`.
     pub path: String,
     pub package: Option<String>,
+    /// Where the package name is written.
+    pub package_span: Option<Span>,
     pub syntax: Syntax,
     /// Where `syntax = ...` or `edition = ...` was written (`None` when omitted: proto2).
     pub syntax_span: Option<Span>,
@@ -361,6 +363,8 @@ pub struct Oneof {
     /// The oneof protoc synthesizes for a proto3 `optional` field.
     pub synthetic: bool,
     pub span: Span,
+    /// The name as written (for a synthetic oneof, its field's name).
+    pub name_span: Span,
 }
 
 /// A field's label as in the descriptor.
@@ -501,6 +505,10 @@ pub struct Field {
     pub features: Features,
     pub span: Span,
     pub name_span: Span,
+    /// Where the field number is written.
+    pub number_span: Span,
+    /// Where the type is written (`map<...>` for maps, the group name for groups).
+    pub type_span: Span,
     pub comment: Option<String>,
     /// The comment after the declaration on the same line.
     pub trailing_comment: Option<String>,
@@ -606,6 +614,8 @@ pub struct EnumValue {
     pub options: Vec<OptionSetting>,
     pub features: Features,
     pub span: Span,
+    pub name_span: Span,
+    pub number_span: Span,
     pub comment: Option<String>,
     /// The comment after the declaration on the same line.
     pub trailing_comment: Option<String>,
@@ -638,6 +648,10 @@ pub struct Method {
     pub options: Vec<OptionSetting>,
     pub features: Features,
     pub span: Span,
+    pub name_span: Span,
+    /// Where the request and response types are written.
+    pub input_span: Span,
+    pub output_span: Span,
     pub comment: Option<String>,
     /// The comment after the declaration on the same line.
     pub trailing_comment: Option<String>,

@@ -444,6 +444,7 @@ impl<'a> Builder<'a> {
             id: fid,
             path: l.path.clone(),
             package: package.clone(),
+            package_span: l.ast.package.as_ref().map(|p| p.span),
             syntax,
             syntax_span: l.ast.syntax.as_ref().map(|s| match s {
                 SyntaxDecl::Syntax(i) | SyntaxDecl::Edition(i) => i.span,
@@ -562,6 +563,7 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&o.options),
                 synthetic: false,
                 span: o.span,
+                name_span: o.name.span,
             });
             self.queue_options(OptionsKind::Oneof, OptionTarget::Oneof(id, oi), file);
             if o.fields.is_empty() {
@@ -669,7 +671,7 @@ impl<'a> Builder<'a> {
                 name.insert(0, 'X');
             }
             taken.insert(name.clone());
-            let span = msg.fields[i].span;
+            let (span, name_span) = (msg.fields[i].span, msg.fields[i].name_span);
             let msg = &mut self.messages[id.index()];
             msg.fields[i].oneof_index = Some(msg.oneofs.len());
             msg.oneofs.push(Oneof {
@@ -677,6 +679,7 @@ impl<'a> Builder<'a> {
                 options: vec![],
                 synthetic: true,
                 span,
+                name_span,
             });
         }
 
@@ -835,6 +838,8 @@ impl<'a> Builder<'a> {
                 features,
                 span: t.span,
                 name_span: t.span,
+                number_span: t.span,
+                type_span: t.span,
                 comment: None,
                 trailing_comment: None,
             });
@@ -1073,6 +1078,15 @@ impl<'a> Builder<'a> {
             features,
             span: f.span,
             name_span: f.name.span,
+            number_span: f.number_span,
+            type_span: match &f.ty {
+                FieldTypeAst::Named(n) => n.span,
+                FieldTypeAst::Map { key, value } => Span {
+                    start: key.span.start,
+                    end: value.span.end,
+                },
+                FieldTypeAst::Group(body) => body.name.span,
+            },
             comment: f.comment.clone(),
             trailing_comment: f.trailing_comment.clone(),
         }
@@ -1137,6 +1151,8 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&v.options),
                 features: vf,
                 span: v.span,
+                name_span: v.name.span,
+                number_span: v.number_span,
                 comment: v.comment.clone(),
                 trailing_comment: v.trailing_comment.clone(),
             });
@@ -1268,6 +1284,9 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&r.options),
                 features: mf,
                 span: r.span,
+                name_span: r.name.span,
+                input_span: r.input.span,
+                output_span: r.output.span,
                 comment: r.comment.clone(),
                 trailing_comment: r.trailing_comment.clone(),
             });
