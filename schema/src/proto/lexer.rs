@@ -30,7 +30,7 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
     let b = text.as_bytes();
     // A UTF-8 byte order mark is not part of the text.
     let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut toks = Vec::new();
+    let mut toks = Vec::with_capacity(text.len() / 6 + 1);
     let mut errs = Vec::new();
     let mut comment: Option<String> = None;
     // True from a token to the end of its line: a comment there trails the token.
