@@ -526,7 +526,7 @@ impl<'a> Builder<'a> {
             full_name: full.clone(),
             file,
             parent,
-            fields: vec![],
+            fields: Vec::with_capacity(m.field_order.len()),
             oneofs: vec![],
             messages: vec![],
             enums: vec![],
