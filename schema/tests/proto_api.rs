@@ -215,3 +215,20 @@ fn spans_locate_names_numbers_and_types() {
         ("Call", "M", "M")
     );
 }
+
+#[test]
+fn diagnostics_carry_the_end_of_their_range() {
+    let err = compile(
+        &[(
+            "r.proto",
+            "syntax = \"proto3\";\nmessage A { Missing.Type x = 1; }\n",
+        )],
+        &["r.proto"],
+    )
+    .expect_err("undefined");
+    let d = &err.errors[0];
+    assert_eq!(
+        (d.start.line, d.start.column, d.end.line, d.end.column),
+        (2, 13, 2, 25)
+    );
+}

@@ -30,6 +30,8 @@ pub struct Diagnostic {
     pub span: Span,
     /// Line and column (1-based) of `span.start`.
     pub start: LineCol,
+    /// Line and column (1-based) of `span.end`, for tools that underline the whole range.
+    pub end: LineCol,
     pub message: String,
 }
 
@@ -78,6 +80,7 @@ pub(crate) fn make(
         file: file.to_string(),
         span,
         start: index.line_col(text, span.start),
+        end: index.line_col(text, span.end),
         message,
     }
 }

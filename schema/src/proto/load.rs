@@ -109,6 +109,7 @@ pub(crate) fn load_all(
                 file: root.to_string(),
                 span: Span::default(),
                 start: crate::span::LineCol { line: 1, column: 1 },
+                end: crate::span::LineCol { line: 1, column: 1 },
                 message: format!("file not found: {root}"),
             });
             continue;
