@@ -1,5 +1,8 @@
 //! Benchmark of the .proto front end on a generated module: 20 files, 2,000 messages, 20,000 fields (the size of the
 //! compatibility benchmark in issue 3), compiled and converted to descriptors.
+//!
+//! `cargo bench -p herald-schema --bench proto_compile`. On the shared 2-core development machine (load average
+//! about 6, 2026-11-23): compile ≈ 98 ms (dropping the module included), descriptor set ≈ 33 ms.
 
 use std::collections::BTreeMap;
 
