@@ -65,8 +65,8 @@ mod wkt;
 pub use descriptor::DescriptorFlavor;
 pub use diag::{Diagnostic, DiagnosticKind, Diagnostics};
 pub use features::{
-    EnumType, Features, FieldPresence, JsonFormat, MessageEncoding, RepeatedFieldEncoding,
-    Utf8Validation,
+    DefaultSymbolVisibility, EnumType, Features, FieldPresence, JsonFormat, MessageEncoding,
+    RepeatedFieldEncoding, Utf8Validation,
 };
 pub use load::{FileSource, IncludeRoots};
 pub use model::*;

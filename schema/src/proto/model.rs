@@ -283,6 +283,8 @@ pub struct Message {
     pub group: bool,
     /// `export` / `local` as written (edition 2024).
     pub visibility: Option<Visibility>,
+    /// Whether other files may use this message (edition 2024 visibility; always true before 2024).
+    pub exported: bool,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
@@ -569,6 +571,8 @@ pub struct Enum {
     pub features: Features,
     /// `export` / `local` as written (edition 2024).
     pub visibility: Option<Visibility>,
+    /// Whether other files may use this enum (edition 2024 visibility; always true before 2024).
+    pub exported: bool,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,

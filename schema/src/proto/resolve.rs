@@ -520,7 +520,9 @@ impl<'a> Builder<'a> {
         let full = join(scope, &m.name.text);
         self.define(full.clone(), Symbol::Message(id), file, m.name.span);
         let features = self.features(file, inherited, &m.options);
+        let exported = self.exported(file, m.visibility, parent.is_some(), m.name.span, true);
         self.messages.push(Message {
+            exported,
             id,
             name: m.name.text.clone(),
             full_name: full.clone(),
@@ -844,7 +846,9 @@ impl<'a> Builder<'a> {
                 trailing_comment: None,
             });
         }
+        let exported = self.exported(file, None, true, f.name.span, true);
         self.messages.push(Message {
+            exported,
             id,
             name,
             full_name: full,
@@ -1169,7 +1173,16 @@ impl<'a> Builder<'a> {
                 span: n.span,
             }));
         }
+        let parent_has_fields = parent.is_none_or(|p| !self.messages[p.index()].fields.is_empty());
+        let exported = self.exported(
+            file,
+            e.visibility,
+            parent.is_some(),
+            e.name.span,
+            parent_has_fields,
+        );
         self.enums.push(Enum {
+            exported,
             id,
             name: e.name.text.clone(),
             full_name: full.clone(),
@@ -1189,6 +1202,36 @@ impl<'a> Builder<'a> {
         self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), file);
         self.validate_enum(id);
         id
+    }
+
+    /// Whether a message or enum is visible to other files (edition 2024's `export`/`local` and
+    /// `features.default_symbol_visibility`). `parent_has_fields` is false for a message used only as a namespace,
+    /// whose nested enums STRICT lets be exported.
+    fn exported(
+        &mut self,
+        file: FileId,
+        written: Option<ast::Visibility>,
+        nested: bool,
+        span: Span,
+        parent_has_fields: bool,
+    ) -> bool {
+        use super::features::DefaultSymbolVisibility as D;
+        let default = self.files[file.index()].features.default_symbol_visibility;
+        match written {
+            Some(ast::Visibility::Export) => {
+                if default == D::Strict && nested && parent_has_fields {
+                    let msg = "nested types cannot be exported under `features.default_symbol_visibility = STRICT`";
+                    self.err(DiagnosticKind::Validate, file, span, msg);
+                }
+                true
+            }
+            Some(ast::Visibility::Local) => false,
+            None => match default {
+                D::ExportAll => true,
+                D::ExportTopLevel => !nested,
+                D::LocalAll | D::Strict => false,
+            },
+        }
     }
 
     fn validate_enum(&mut self, id: EnumId) {
@@ -1393,6 +1436,20 @@ impl<'a> Builder<'a> {
                         self.loaded[f.index()].path,
                         self.loaded[file.index()].path,
                         self.loaded[f.index()].path
+                    );
+                    self.err(DiagnosticKind::Resolve, file, name.span, msg);
+                    return None;
+                }
+                let exported = match e.symbol {
+                    Symbol::Message(m) => self.messages[m.index()].exported,
+                    Symbol::Enum(x) => self.enums[x.index()].exported,
+                    _ => true,
+                };
+                if !exported && e.file != Some(file) {
+                    let msg = format!(
+                        "`{full}` is local to {} (edition 2024 visibility): mark it `export` to use it from other files",
+                        e.file
+                            .map_or("its file", |f| self.loaded[f.index()].path.as_str())
                     );
                     self.err(DiagnosticKind::Resolve, file, name.span, msg);
                     return None;
