@@ -38,15 +38,16 @@
 //!
 //! * Name resolution follows protoc: innermost scope first; a dotted name's first component picks the scope and the
 //!   rest must resolve inside it; a leading dot means fully qualified; only the file, its imports and their
-//!   `import public` closure are visible (`import option` files count as visible).
+//!   `import public` closure are visible (`import option` files count as visible). Edition 2024's `export` and
+//!   `local` and `features.default_symbol_visibility` decide which messages and enums other files may use.
 //! * The well-known types (`google/protobuf/*.proto`, `compiler/plugin.proto`) and the editions feature files
 //!   (`java_features.proto`, `cpp_features.proto`) are built in; a caller's file of the same path wins.
 //! * Nesting of messages, groups and aggregate option values is limited to [`MAX_NESTING_DEPTH`]; deeper input is a
 //!   diagnostic, never a stack overflow. Each file reports at most 100 parse errors.
 //! * Statement-level mistakes (a label proto3 forbids, `features` outside editions, ...) do not stop parsing, so
 //!   resolution errors are reported with them; malformed syntax stops before resolution.
-//! * Not checked (protoc checks them): option `targets` and `retention`, enum value prefix conflicts, and
-//!   `edition_defaults`/feature support windows. Custom option values are type-checked (aggregates field by field)
+//! * Not checked (protoc checks them): option `targets` and `retention`, enum value prefix conflicts,
+//!   `edition_defaults`/feature support windows, and edition 2024's naming style. Custom option values are type-checked (aggregates field by field)
 //!   but kept as written, not encoded.
 
 pub mod ast;
