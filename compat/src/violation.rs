@@ -36,6 +36,9 @@ pub struct Violation {
     pub path: String,
     /// A JSON pointer into the schema where the format has one (Avro: Java's format, `/fields/1/type`).
     pub pointer: Option<String>,
+    /// The file `location` is in, for formats whose schemas span several files (protobuf modules); `None` when the
+    /// schema is a single text (Avro).
+    pub file: Option<String>,
     pub location: Option<Location>,
     /// What is wrong and how to fix it.
     pub message: String,
@@ -55,8 +58,13 @@ pub struct Report {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+        }
         if let Some(loc) = self.location {
             write!(f, "{}:{}: ", loc.line, loc.column)?;
+        } else if self.file.is_some() {
+            write!(f, " ")?;
         }
         write!(f, "{} at {}: {}", self.rule, self.path, self.message)
     }

@@ -135,6 +135,7 @@ fn to_violation(
         rule: inc.rule.id(),
         path: inc.path,
         pointer: Some(inc.pointer),
+        file: None,
         location,
         message: inc.message,
         detail: Some(inc.java_message),
