@@ -40,6 +40,9 @@ pub struct Violation {
     /// schema is a single text (Avro).
     pub file: Option<String>,
     pub location: Option<Location>,
+    /// True when `file` and `location` point into the earlier version rather than the new one (protobuf: an element
+    /// the new version deleted; for FORWARD checks, which compare with old and new swapped, the other way round).
+    pub in_previous: bool,
     /// What is wrong and how to fix it.
     pub message: String,
     /// The reference implementation's own message, for parity (Avro: Java's).

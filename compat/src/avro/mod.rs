@@ -137,6 +137,7 @@ fn to_violation(
         pointer: Some(inc.pointer),
         file: None,
         location,
+        in_previous: false,
         message: inc.message,
         detail: Some(inc.java_message),
         direction,

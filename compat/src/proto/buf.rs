@@ -90,6 +90,7 @@ impl<'a> Ctx<'a> {
             location: Some(loc),
             message,
             files: [Some(p), None],
+            on_old: false,
         });
     }
 
@@ -115,6 +116,7 @@ impl<'a> Ctx<'a> {
             location: Some(loc),
             message,
             files: [new_file.map(str::to_owned), Some(p)],
+            on_old: true,
         });
     }
 
@@ -145,6 +147,7 @@ impl<'a> Ctx<'a> {
                                 of.path
                             ),
                             files: [None, Some(of.path.clone())],
+                            on_old: true,
                         });
                     }
                 }
@@ -359,6 +362,7 @@ impl<'a> Ctx<'a> {
                             "Previously present package \"{p}\" was deleted: code importing it no longer builds."
                         ),
                         files: [None, Some(first)],
+                        on_old: true,
                     });
                 }
                 continue;
@@ -1125,7 +1129,7 @@ impl<'a> Ctx<'a> {
                 Some(nidx) => {
                     let new_names: BTreeSet<&str> =
                         nidx.iter().map(|&i| ne.values[i].name.as_str()).collect();
-                    if !new_names.is_subset(&names) {
+                    if !names.is_subset(&new_names) {
                         let nquoted = new_names
                             .iter()
                             .map(|n| format!("\"{n}\""))

@@ -65,6 +65,7 @@ pub(crate) fn check(
                 new_root.package.as_deref().unwrap_or("")
             ),
             files: [Some(path), Some(old_root.path.clone())],
+            on_old: false,
         });
     }
     for om in old
@@ -98,6 +99,7 @@ impl Diff<'_> {
                  file, used or not. Keep it (it may be deprecated)."
             ),
             files: [new_file.map(str::to_owned), Some(path)],
+            on_old: true,
         });
     }
 
@@ -110,6 +112,7 @@ impl Diff<'_> {
             location: Some(loc),
             message,
             files: [Some(path), None],
+            on_old: false,
         });
     }
 
@@ -136,6 +139,7 @@ impl Diff<'_> {
                         of.name, of.number
                     ),
                     files: [Some(self.new.file(nm.file).path.clone()), Some(path)],
+                    on_old: true,
                 });
             } else if let Some(oneof) = real_oneof(om, of) {
                 let survives = nm.oneofs.iter().any(|o| !o.synthetic && o.name == oneof)
@@ -157,6 +161,7 @@ impl Diff<'_> {
                             of.name, of.number
                         ),
                         files: [Some(self.new.file(nm.file).path.clone()), Some(path)],
+                    on_old: true,
                     });
                 }
             }

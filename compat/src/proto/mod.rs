@@ -229,6 +229,8 @@ pub(crate) struct Finding {
     pub message: String,
     /// The new and the old file the finding concerns, for ignores by path and by unstable package.
     pub files: [Option<String>; 2],
+    /// True when `file` and `location` are in the old module (deleted elements).
+    pub on_old: bool,
 }
 
 /// Every violation of the selected rules when `current` replaces `previous`, ignores applied, sorted by file and
@@ -310,6 +312,7 @@ fn to_violation(f: Finding, direction: Direction, against: Option<usize>) -> Vio
         pointer: None,
         file: f.file,
         location: f.location,
+        in_previous: f.on_old != (direction == Direction::Forward),
         message: f.message,
         detail: None,
         direction,
