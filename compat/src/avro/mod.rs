@@ -1,4 +1,19 @@
 //! Avro compatibility: Apache Avro Java's reader/writer check, and levels over a history of versions.
+//!
+//! Policies where the reference implementations disagree (the conformance set's `oracles_disagree` cases), each
+//! checked by `tests/avro_conformance.rs`:
+//! * a relative alias of a named type is qualified with that type's namespace (Java and the spec; Python compares
+//!   the raw alias and says incompatible);
+//! * a namespace-only change, inherited or explicit, is compatible: names compare unqualified (Java 1.12 and the
+//!   spec; Java 1.8 compared full names);
+//! * a writer union read by a non-union reader is compatible when every branch is readable (Java 1.12 and Python;
+//!   Java 1.8 rejected it);
+//! * a reader enum's default symbol stands in for writer symbols it lacks (Java 1.12 and Python);
+//! * a reader field that matches two writer fields (its name and an alias) is `AMBIGUOUS_FIELD_MATCH`, incompatible
+//!   (Java throws and Confluent reports the exception as incompatible; Python silently takes the name);
+//! * an ill-typed field default is not a compatibility question: strict parsing (what a registry applies to the
+//!   schema being registered, and `herald compat` to `--new`) rejects the schema with the field and the reason,
+//!   while schemas already stored are read without default validation, as Confluent does.
 
 mod checker;
 

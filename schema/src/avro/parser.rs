@@ -77,6 +77,8 @@ pub struct Parser {
     source: u32,
     /// Placeholders for names used before their definition: (placeholder, candidate full names, span).
     pending: Vec<(NodeId, Vec<String>, u32, Span)>,
+    /// Placeholders whose name was never defined (already reported; later checks skip them).
+    unresolved: HashSet<NodeId>,
     /// Record fields whose defaults are checked once every name is resolved: (record, field index).
     defaults_to_check: Vec<(NodeId, usize)>,
     diagnostics: Vec<Diagnostic>,
@@ -94,6 +96,7 @@ impl Parser {
             }],
             source: 0,
             pending: Vec::new(),
+            unresolved: HashSet::new(),
             defaults_to_check: Vec::new(),
             diagnostics: Vec::new(),
         }
@@ -124,7 +127,7 @@ impl Parser {
         let root = self.read_root(text);
         self.resolve_pending();
         self.check_unions();
-        if self.options.validate_defaults {
+        if self.options.validate_defaults && self.unresolved.is_empty() {
             self.check_defaults();
         }
         match root {
@@ -678,20 +681,23 @@ impl Parser {
                 Some(target) => {
                     resolved.insert(placeholder, *target);
                 }
-                None => self.diagnostics.push(Diagnostic {
-                    message: format!(
-                        "{:?} is not a defined type: no primitive, and no named type {}",
-                        candidates.last().map_or("", String::as_str),
-                        candidates
-                            .iter()
-                            .map(|c| format!("{c:?}"))
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    ),
-                    source,
-                    span: Some(span),
-                    line_col: None,
-                }),
+                None => {
+                    self.unresolved.insert(placeholder);
+                    self.diagnostics.push(Diagnostic {
+                        message: format!(
+                            "{:?} is not a defined type: no primitive, and no named type {}",
+                            candidates.last().map_or("", String::as_str),
+                            candidates
+                                .iter()
+                                .map(|c| format!("{c:?}"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                        source,
+                        span: Some(span),
+                        line_col: None,
+                    })
+                }
             }
         }
         let fix = |id: &mut NodeId| {
@@ -720,6 +726,9 @@ impl Parser {
             };
             let mut seen = HashSet::with_capacity(branches.len());
             for b in branches {
+                if self.unresolved.contains(b) {
+                    continue;
+                }
                 let kind = &self.nodes[b.0 as usize].kind;
                 if matches!(kind, Kind::Union(_)) {
                     problems.push((
@@ -787,4 +796,61 @@ pub(crate) fn is_avro_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"geo","fields":[{"name":"zip","type":"string"}]}"#;
+    const CUSTOMER: &str = r#"{"type":"record","name":"Customer","namespace":"shop","fields":[{"name":"home","type":"geo.Address"},{"name":"work","type":["null","geo.Address"],"default":null}]}"#;
+
+    #[test]
+    fn references_supply_named_types_defined_elsewhere() {
+        let schema = Parser::new(ParseOptions::strict())
+            .reference(ADDRESS)
+            .parse(CUSTOMER)
+            .unwrap();
+        assert_eq!(
+            schema.canonical_form(),
+            r#"{"name":"shop.Customer","type":"record","fields":[{"name":"home","type":{"name":"geo.Address","type":"record","fields":[{"name":"zip","type":"string"}]}},{"name":"work","type":["null","geo.Address"]}]}"#
+        );
+        // Without the reference the name is undefined, and the error points at the use.
+        let err = parse_strict(CUSTOMER).unwrap_err();
+        assert_eq!(err.diagnostics.len(), 2, "{err}");
+        assert!(
+            err.to_string()
+                .contains("\"geo.Address\" is not a defined type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn problems_in_a_reference_name_the_reference() {
+        let err = Parser::new(ParseOptions::strict())
+            .reference("{\"type\":\"record\"}")
+            .parse(CUSTOMER)
+            .unwrap_err();
+        let in_reference: Vec<String> = err
+            .diagnostics
+            .iter()
+            .filter(|d| d.source == 1)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            in_reference,
+            ["1:1: in reference 1: a record needs a \"name\""],
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn identifiers_follow_the_avro_rule() {
+        for good in ["a", "_", "A_1", "snake_case"] {
+            assert!(is_avro_identifier(good), "{good}");
+        }
+        for bad in ["", "1a", "a-b", "a.b", "é"] {
+            assert!(!is_avro_identifier(bad), "{bad}");
+        }
+    }
 }
