@@ -45,15 +45,37 @@ struct Ctx<'a> {
     old: &'a Module,
     new: &'a Module,
     enabled: &'a HashSet<&'static str>,
+    /// The rules asked about for every field pair, looked up once.
+    hot: Hot,
     out: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    wire_type: bool,
+    wire_json_type: bool,
+    default: bool,
+    cpp: bool,
+    java: bool,
+    jstype: bool,
 }
 
 /// Runs every enabled buf rule on (`old`, `new`).
 pub(crate) fn check(old: &Module, new: &Module, enabled: &HashSet<&'static str>) -> Vec<Finding> {
+    let on = |r: &str| enabled.contains(r);
+    let hot = Hot {
+        wire_type: on("FIELD_WIRE_COMPATIBLE_TYPE"),
+        wire_json_type: on("FIELD_WIRE_JSON_COMPATIBLE_TYPE"),
+        default: on("FIELD_SAME_DEFAULT"),
+        cpp: on("FIELD_SAME_CPP_STRING_TYPE"),
+        java: on("FIELD_SAME_JAVA_UTF8_VALIDATION"),
+        jstype: on("FIELD_SAME_JSTYPE"),
+    };
     let mut cx = Ctx {
         old,
         new,
         enabled,
+        hot,
         out: Vec::new(),
     };
     cx.files();
@@ -469,9 +491,15 @@ impl<'a> Ctx<'a> {
                 continue;
             };
             self.message_pair(om, nm);
-            let by_number: HashMap<i32, &Field> = nm.fields.iter().map(|f| (f.number, f)).collect();
+            // Large messages get an index; a scan is faster for the usual few fields.
+            let index: Option<HashMap<i32, &Field>> =
+                (nm.fields.len() > 32).then(|| nm.fields.iter().map(|f| (f.number, f)).collect());
             for of in &om.fields {
-                if let Some(nf) = by_number.get(&of.number) {
+                let found = match &index {
+                    Some(index) => index.get(&of.number).copied(),
+                    None => field_by_number(nm, of.number),
+                };
+                if let Some(nf) = found {
                     self.field_pair(of, Some(om), nf, Some(nm));
                 }
             }
@@ -709,25 +737,11 @@ impl<'a> Ctx<'a> {
         let (old, new) = (self.old, self.new);
         let is_ext = nf.extendee.is_some();
         let owner = nm.map_or_else(
-            || {
-                nf.extendee
-                    .map(|e| new.message(e).name.clone())
-                    .unwrap_or_default()
-            },
-            |m| m.name.clone(),
+            || nf.extendee.map_or("", |e| new.message(e).name.as_str()),
+            |m| m.name.as_str(),
         );
-        let desc = if is_ext {
-            format!(
-                "Extension \"{}\" with name \"{}\" on message \"{owner}\"",
-                nf.number, nf.full_name
-            )
-        } else {
-            format!(
-                "Field \"{}\" with name \"{}\" on message \"{owner}\"",
-                nf.number, nf.name
-            )
-        };
-        let path = nf.full_name.clone();
+        let desc = FieldDesc { field: nf, owner };
+        let path = nf.full_name.as_str();
         let map_entries = om.is_some_and(|m| m.map_entry) && nm.is_some_and(|m| m.map_entry);
         let (ok, nk) = (kind(of), kind(nf));
 
@@ -742,18 +756,12 @@ impl<'a> Ctx<'a> {
                 )
             };
             if oc != nc {
-                self.at_new(
-                    "FIELD_SAME_CARDINALITY",
-                    path.clone(),
-                    nf.file,
-                    nf.span,
-                    msg(),
-                );
+                self.at_new("FIELD_SAME_CARDINALITY", path, nf.file, nf.span, msg());
             }
             if oc.wire_group() != nc.wire_group() {
                 self.at_new(
                     "FIELD_WIRE_COMPATIBLE_CARDINALITY",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     msg() + " The binary encodings differ.",
@@ -762,7 +770,7 @@ impl<'a> Ctx<'a> {
             if oc.wire_json_group() != nc.wire_json_group() {
                 self.at_new(
                     "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     msg() + " The binary or JSON encodings differ.",
@@ -789,29 +797,21 @@ impl<'a> Ctx<'a> {
                     .trim_start_matches('.')
             )
         };
-        let names_differ = old.type_name(of.ty) != new.type_name(nf.ty);
+        let names_differ = type_full_name(old, of.ty) != type_full_name(new, nf.ty);
         if ok != nk {
-            self.at_new(
-                "FIELD_SAME_TYPE",
-                path.clone(),
-                nf.file,
-                nf.span,
-                type_msg(),
-            );
+            self.at_new("FIELD_SAME_TYPE", path, nf.file, nf.span, type_msg());
         } else if matches!(nk, Kind::Enum | Kind::Group | Kind::Message) && names_differ {
-            self.at_new(
-                "FIELD_SAME_TYPE",
-                path.clone(),
-                nf.file,
-                nf.span,
-                name_msg(),
-            );
+            self.at_new("FIELD_SAME_TYPE", path, nf.file, nf.span, name_msg());
         }
-        for (rule, json) in [
-            ("FIELD_WIRE_COMPATIBLE_TYPE", false),
-            ("FIELD_WIRE_JSON_COMPATIBLE_TYPE", true),
+        for (rule, json, on) in [
+            ("FIELD_WIRE_COMPATIBLE_TYPE", false, self.hot.wire_type),
+            (
+                "FIELD_WIRE_JSON_COMPATIBLE_TYPE",
+                true,
+                self.hot.wire_json_type,
+            ),
         ] {
-            if !self.on(rule) {
+            if !on {
                 continue;
             }
             if let Some(problem) = self.type_problem(of, nf, json) {
@@ -819,7 +819,7 @@ impl<'a> Ctx<'a> {
                     TypeProblem::Kind(extra) => type_msg() + extra,
                     TypeProblem::Name => name_msg(),
                 };
-                self.at_new(rule, path.clone(), nf.file, nf.span, text);
+                self.at_new(rule, path, nf.file, nf.span, text);
             }
         }
 
@@ -832,7 +832,7 @@ impl<'a> Ctx<'a> {
         if oname != nname {
             self.at_new(
                 "FIELD_SAME_NAME",
-                path.clone(),
+                path,
                 nf.file,
                 nf.name_span,
                 format!(
@@ -845,7 +845,7 @@ impl<'a> Ctx<'a> {
         if !is_ext && of.json_name != nf.json_name {
             self.at_new(
                 "FIELD_SAME_JSON_NAME",
-                path.clone(),
+                path,
                 nf.file,
                 nf.span,
                 format!(
@@ -872,18 +872,18 @@ impl<'a> Ctx<'a> {
                 _ => None,
             };
             if let Some(text) = text {
-                self.at_new("FIELD_SAME_ONEOF", path.clone(), nf.file, nf.span, text);
+                self.at_new("FIELD_SAME_ONEOF", path, nf.file, nf.span, text);
             }
         }
 
         // Defaults.
-        if self.on("FIELD_SAME_DEFAULT") && can_have_default(of) && can_have_default(nf) {
+        if self.hot.default && can_have_default(of) && can_have_default(nf) {
             let od = default_of(old, of);
             let nd = default_of(new, nf);
             if !(od.equals(&nd) || (od.is_zero() && nd.is_zero())) {
                 self.at_new(
                     "FIELD_SAME_DEFAULT",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     format!(
@@ -897,7 +897,7 @@ impl<'a> Ctx<'a> {
 
         // String-specific features.
         let strings = |k: Kind| matches!(k, Kind::String | Kind::Bytes);
-        if !map_entries && strings(ok) && strings(nk) && self.on("FIELD_SAME_CPP_STRING_TYPE") {
+        if !map_entries && strings(ok) && strings(nk) && self.hot.cpp {
             let (ot, op) = cpp_string_type(old, of, om.map(|m| m.id));
             let (nt, np) = cpp_string_type(new, nf, nm.map(|m| m.id));
             if (ot != nt || op != np) && !(op && nt == "STRING") {
@@ -910,7 +910,7 @@ impl<'a> Ctx<'a> {
                 };
                 self.at_new(
                     "FIELD_SAME_CPP_STRING_TYPE",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     format!(
@@ -921,13 +921,13 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
-        if ok == Kind::String && nk == Kind::String {
+        if ok == Kind::String && nk == Kind::String && self.hot.java {
             let ov = java_utf8(old, of, om.map(|m| m.id));
             let nv = java_utf8(new, nf, nm.map(|m| m.id));
             if ov != nv {
                 self.at_new(
                     "FIELD_SAME_JAVA_UTF8_VALIDATION",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     format!(
@@ -937,11 +937,13 @@ impl<'a> Ctx<'a> {
                     ),
                 );
             }
+        }
+        if ok == Kind::String && nk == Kind::String {
             let (ou, nu) = (of.features.utf8_validation, nf.features.utf8_validation);
             if ou != nu {
                 self.at_new(
                     "FIELD_SAME_UTF8_VALIDATION",
-                    path.clone(),
+                    path,
                     nf.file,
                     nf.span,
                     format!(
@@ -952,7 +954,7 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
-        if is_64bit(of.ty) && is_64bit(nf.ty) {
+        if is_64bit(of.ty) && is_64bit(nf.ty) && self.hot.jstype {
             let oj = option_or(&of.options, "jstype", "JS_NORMAL");
             let nj = option_or(&nf.options, "jstype", "JS_NORMAL");
             if oj != nj {
@@ -1279,6 +1281,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The field with this number, by a scan.
+fn field_by_number(m: &Message, number: i32) -> Option<&Field> {
+    m.fields.iter().find(|f| f.number == number)
+}
+
 /// Required fields by number, by resolved presence (proto2 `required` and editions `LEGACY_REQUIRED` alike).
 fn required_fields(m: &Message) -> BTreeMap<i32, &Field> {
     m.fields
@@ -1286,6 +1293,36 @@ fn required_fields(m: &Message) -> BTreeMap<i32, &Field> {
         .filter(|f| f.is_required())
         .map(|f| (f.number, f))
         .collect()
+}
+
+/// How messages name a field: `Field "3" with name "total" on message "Order"`, formatted only when needed.
+struct FieldDesc<'a> {
+    field: &'a Field,
+    owner: &'a str,
+}
+
+impl std::fmt::Display for FieldDesc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, name) = if self.field.extendee.is_some() {
+            ("Extension", &self.field.full_name)
+        } else {
+            ("Field", &self.field.name)
+        };
+        write!(
+            f,
+            "{what} \"{}\" with name \"{name}\" on message \"{}\"",
+            self.field.number, self.owner
+        )
+    }
+}
+
+/// The full name of a field's message, group or enum type, without allocating.
+fn type_full_name(module: &Module, ty: FieldType) -> Option<&str> {
+    match ty {
+        FieldType::Message(m) | FieldType::Group(m) => Some(&module.message(m).full_name),
+        FieldType::Enum(e) => Some(&module.enum_(e).full_name),
+        _ => None,
+    }
 }
 
 enum TypeProblem {

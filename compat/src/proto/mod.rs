@@ -414,6 +414,72 @@ mod tests {
     }
 
     #[test]
+    fn ignores_by_path_rule_and_unstable_package() {
+        let old = compile_module(&[
+            (
+                "shop/v1/a.proto",
+                "syntax = \"proto3\"; package shop.v1; message A { int32 x = 1; int32 y = 2; }",
+            ),
+            (
+                "shop/v1beta1/b.proto",
+                "syntax = \"proto3\"; package shop.v1beta1; message B { int32 x = 1; }",
+            ),
+        ])
+        .unwrap();
+        let new = compile_module(&[
+            (
+                "shop/v1/a.proto",
+                "syntax = \"proto3\"; package shop.v1; message A { int64 x = 1; }",
+            ),
+            (
+                "shop/v1beta1/b.proto",
+                "syntax = \"proto3\"; package shop.v1beta1; message B { int64 x = 1; }",
+            ),
+        ])
+        .unwrap();
+        let rules = |o: &Options| {
+            let mut r: Vec<_> = check_pair(&old, &new, o)
+                .into_iter()
+                .map(|v| format!("{} {}", v.rule, v.path))
+                .collect();
+            r.sort();
+            r
+        };
+        let all = Options::new(RuleSet::File);
+        assert_eq!(
+            rules(&all),
+            [
+                "FIELD_NO_DELETE shop.v1.A.y",
+                "FIELD_SAME_TYPE shop.v1.A.x",
+                "FIELD_SAME_TYPE shop.v1beta1.B.x"
+            ]
+        );
+        let unstable = all.clone().with_ignore(Ignore {
+            unstable_packages: true,
+            ..Ignore::default()
+        });
+        assert_eq!(rules(&unstable).len(), 2);
+        let only = all.clone().with_ignore(Ignore {
+            only: vec![("FIELD_SAME_TYPE".to_owned(), vec!["shop/v1".to_owned()])],
+            ..Ignore::default()
+        });
+        assert_eq!(
+            rules(&only),
+            [
+                "FIELD_NO_DELETE shop.v1.A.y",
+                "FIELD_SAME_TYPE shop.v1beta1.B.x"
+            ]
+        );
+        let element = all.clone().with_ignore(Ignore {
+            paths: vec!["shop.v1.A.y".to_owned(), "shop/v1beta1/b.proto".to_owned()],
+            ..Ignore::default()
+        });
+        assert_eq!(rules(&element), ["FIELD_SAME_TYPE shop.v1.A.x"]);
+        let except = all.except(&["FIELD_SAME_TYPE"]).unwrap();
+        assert_eq!(rules(&except), ["FIELD_NO_DELETE shop.v1.A.y"]);
+    }
+
+    #[test]
     fn selections_expand_categories_and_ids() {
         let o = Options::from_names(
             &["WIRE", "FIELD_SAME_NAME"],
