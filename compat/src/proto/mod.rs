@@ -1,7 +1,7 @@
 //! Protobuf compatibility: buf's breaking-change rules and Confluent Schema Registry's BACKWARD check over two
 //! compiled modules, with levels over a history, rule selection and ignores.
 //!
-//! * [`buf`](self) rules (`FILE`, `PACKAGE`, `WIRE_JSON`, `WIRE`): every rule of `buf breaking` (v2 configuration)
+//! * buf's rules (`FILE`, `PACKAGE`, `WIRE_JSON`, `WIRE`): every rule of `buf breaking` (v2 configuration)
 //!   with buf's ids, so a team's buf configuration carries over; buf's blind spots are corrected and documented in
 //!   the `buf` module (editions `LEGACY_REQUIRED`, proto2 → editions migrations, renamed map fields, a package
 //!   renamed while its file moves).
@@ -9,7 +9,7 @@
 //!   `confluent` module). The registry uses it by default for protobuf subjects.
 //!
 //! Modules are compiled by `herald_schema::proto::compile` (or [`compile_module`]) and compared by fully-qualified
-//! names. A check is pure: no IO; the CLI reads files into a map of path → text.
+//! names. A check is pure: no IO; the CLI supplies a `FileSource` over each module root directory.
 //!
 //! ```
 //! use herald_compat::proto::{Options, RuleSet, check_pair, compile_module};
