@@ -24,6 +24,9 @@ struct Diff<'a> {
     old: &'a Module,
     new: &'a Module,
     seen: HashSet<(MessageId, MessageId)>,
+    /// Message pairs still to compare: the walk is a loop over this list, not a recursion, so a chain of 100,000
+    /// referenced messages cannot overflow the stack.
+    pending: Vec<(MessageId, MessageId)>,
     out: Vec<Finding>,
 }
 
@@ -39,6 +42,7 @@ pub(crate) fn check(
         old,
         new,
         seen: HashSet::new(),
+        pending: Vec::new(),
         out: Vec::new(),
     };
     let Some(new_root) = new_root else {
@@ -78,9 +82,13 @@ pub(crate) fn check(
             .message_by_name(&qualify(new_root.package.as_deref(), local))
             .filter(|m| m.file == new_root.id)
         {
-            Some(nm) => d.message(om, nm),
+            Some(nm) => d.pending.push((om.id, nm.id)),
             None => d.removed_message(om, Some(&new_root.path)),
         }
+    }
+    while let Some((o, n)) = d.pending.pop() {
+        let (om, nm) = (old.message(o), new.message(n));
+        d.message(om, nm);
     }
     d.out
 }
@@ -351,7 +359,7 @@ impl Diff<'_> {
             );
             return;
         }
-        self.message(om, nm);
+        self.pending.push((om.id, nm.id));
     }
 }
 
