@@ -877,7 +877,14 @@ impl<'a> Ctx<'a> {
         }
 
         // Defaults.
-        if self.hot.default && can_have_default(of) && can_have_default(nf) {
+        // Without a written default, only an enum's implied default (its first value) can be non-zero.
+        let implied_zero =
+            |f: &Field| f.default_value.is_none() && !matches!(f.ty, FieldType::Enum(_));
+        if self.hot.default
+            && can_have_default(of)
+            && can_have_default(nf)
+            && !(implied_zero(of) && implied_zero(nf))
+        {
             let od = default_of(old, of);
             let nd = default_of(new, nf);
             if !(od.equals(&nd) || (od.is_zero() && nd.is_zero())) {
