@@ -22,11 +22,12 @@
 //! immutable and cached per process.
 //!
 //! Known differences from Confluent Schema Registry 8.x (see `shared/research/registry-api.md`):
-//! * Protobuf and JSON Schema subjects: schemas are validated (Protobuf with Herald's `.proto` front end, imports
-//!   resolved through the references) and stored as sent (trimmed; JSON compacted), not re-printed in Wire's
-//!   canonical form, so differently formatted copies of one `.proto` get different ids. Compatibility checks of
-//!   such a schema against an existing version are refused with 422/42201 unless the level is `NONE` (no verdict
-//!   is guessed) until their engines land. `normalize=true` has no effect on them.
+//! * Protobuf schemas are validated with Herald's `.proto` front end (imports resolved through the references) and
+//!   stored as sent (trimmed), not re-printed in Wire's canonical form, so differently formatted copies of one
+//!   `.proto` get different ids; `normalize=true` has no effect on them. Compatibility uses `herald-compat`'s
+//!   `CONFLUENT` rules; a schema stored as a base64 descriptor has no `.proto` model, so a check involving one is
+//!   refused with 422/42201 (no verdict is guessed) unless the level is `NONE`. JSON Schema subjects are stored
+//!   compacted and refused the same way for checks, as no JSON Schema engine exists yet.
 //! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
 //! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
 //!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`,

@@ -1,10 +1,11 @@
 //! The one place where the registry meets schema languages: parsing, the stored (canonical) text, identity
-//! hashes and compatibility verdicts. Avro uses `herald-schema` and `herald-compat`; Protobuf and JSON Schema
-//! are stored as given (interim policy below) until their engines land.
+//! hashes and compatibility verdicts. Avro and Protobuf use `herald-schema` and `herald-compat` (Protobuf with the
+//! `CONFLUENT` rule set); JSON Schema is stored as given.
 //!
-//! **Interim policy for PROTOBUF and JSON:** the schema text is stored trimmed (JSON re-printed compactly with
-//! key order kept); a compatibility check of such a schema against an existing version at any level other than
-//! `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed verdict.
+//! **Policy where no engine applies:** JSON Schema texts are stored compacted (key order kept), Protobuf schemas
+//! sent as base64 descriptors are stored as sent; a compatibility check that would need a model of either at any
+//! level other than `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed
+//! verdict.
 
 use std::fmt;
 
@@ -76,6 +77,8 @@ pub struct Prepared {
     /// The text stored and returned (Avro: Java's `Schema.toString()` form, or the normalized form).
     pub canonical: String,
     pub avro: Option<AvroSchema>,
+    /// A Protobuf schema given as `.proto` text, compiled with its references (root file [`PROTO_ENTRY`]).
+    pub proto: Option<herald_schema::proto::Module>,
 }
 
 /// Reads `text` with its (transitively) referenced schemas as `(reference name, text)`, dependencies first.
@@ -118,33 +121,39 @@ pub fn prepare(
                 schema_type,
                 canonical,
                 avro: Some(avro),
+                proto: None,
             })
         }
         SchemaType::Json => Ok(Prepared {
             schema_type,
             canonical: compact_json(text).map_err(invalid)?,
             avro: None,
+            proto: None,
         }),
         SchemaType::Protobuf => {
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 return Err(ApiError::InvalidSchema("Empty schema".to_owned()));
             }
-            match compile_proto(trimmed, references) {
-                Ok(_) => {}
+            let proto = match compile_proto(trimmed, references) {
+                Ok(module) => Some(module),
                 // A base64 FileDescriptorProto (what confluent-kafka's ProtobufSerializer sends) is stored as sent.
-                Err(_) if decode_descriptor(trimmed).is_some() => {}
+                Err(_) if decode_descriptor(trimmed).is_some() => None,
                 // Dependencies registered as descriptors cannot be fed to the .proto front end: accept unchecked.
                 Err(_)
                     if references
                         .iter()
-                        .any(|(_, t)| decode_descriptor(t.trim()).is_some()) => {}
+                        .any(|(_, t)| decode_descriptor(t.trim()).is_some()) =>
+                {
+                    None
+                }
                 Err(e) => return Err(invalid(e)),
-            }
+            };
             Ok(Prepared {
                 schema_type,
                 canonical: trimmed.to_owned(),
                 avro: None,
+                proto,
             })
         }
     }
@@ -316,6 +325,42 @@ pub fn check(
                     ));
                 }
             }
+            (_, SchemaType::Protobuf)
+                if new.proto.is_some() && history.iter().all(|h| h.prepared.proto.is_some()) =>
+            {
+                let olds: Vec<&herald_schema::proto::Module> = history
+                    .iter()
+                    .filter_map(|h| h.prepared.proto.as_ref())
+                    .collect();
+                let new_module = new.proto.as_ref().ok_or(ApiError::SchemaNotFound)?;
+                let options =
+                    herald_compat::proto::Options::new(herald_compat::proto::RuleSet::Confluent)
+                        .with_root(PROTO_ENTRY);
+                let report = herald_compat::proto::check(level, new_module, &olds, &options);
+                let mut by_version: Vec<usize> =
+                    report.violations.iter().filter_map(|v| v.against).collect();
+                by_version.dedup();
+                for index in by_version {
+                    for v in report
+                        .violations
+                        .iter()
+                        .filter(|v| v.against == Some(index))
+                    {
+                        messages.push(format!(
+                            "{{errorType:'{}', description:'{} ({} direction)', additionalInfo:'{}'}}",
+                            v.rule,
+                            v.message.replace(PROTO_ENTRY, "schema"),
+                            v.direction.as_str(),
+                            v.path
+                        ));
+                    }
+                    messages.push(format!("{{oldSchemaVersion: {}}}", history[index].version));
+                    messages.push(format!(
+                        "{{oldSchema: '{}'}}",
+                        history[index].prepared.canonical
+                    ));
+                }
+            }
             (_, other) => {
                 return Err(ApiError::CompatibilityUnavailable(format!(
                     "Compatibility checks of {other} schemas are not available in this Herald build yet; \
@@ -378,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn avro_levels_decide_and_protobuf_is_refused() {
+    fn avro_and_protobuf_levels_decide_and_descriptors_are_refused() {
         let v1 = avro(r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"}]}"#);
         let v2 = avro(
             r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"},{"name":"g","type":"int"}]}"#,
@@ -429,8 +474,43 @@ mod tests {
             version: 1,
             prepared: &p1,
         }];
+        assert!(
+            check(CompatibilityLevel::Backward, &p1, &ph)
+                .expect("protobuf verdict")
+                .compatible
+        );
+        let p2 = prepare(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M {\n  int64 f = 1;\n}\n",
+            &[],
+            how,
+        )
+        .expect("stored");
+        let p3 = prepare(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M {\n  string f = 1;\n}\n",
+            &[],
+            how,
+        )
+        .expect("stored");
+        let h2 = [HistoryEntry {
+            version: 1,
+            prepared: &p2,
+        }];
+        let changed = check(CompatibilityLevel::Backward, &p3, &h2).expect("protobuf verdict");
+        assert!(
+            !changed.compatible,
+            "a scalar kind change is incompatible: {:?}",
+            changed.messages
+        );
+        // A schema stored as a descriptor has no .proto model: no verdict is guessed.
+        let d = prepare(SchemaType::Protobuf, &encoded, &[], how).expect("descriptor");
+        let dh = [HistoryEntry {
+            version: 1,
+            prepared: &d,
+        }];
         assert!(matches!(
-            check(CompatibilityLevel::Backward, &p1, &ph),
+            check(CompatibilityLevel::Backward, &p1, &dh),
             Err(ApiError::CompatibilityUnavailable(_))
         ));
         let mismatch =

@@ -1217,11 +1217,33 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
             .1,
         json!([o["id"]])
     );
-    // Interim policy: no protobuf verdict yet, a clear 422 instead of a guess; NONE registers.
+    // Protobuf subjects are checked with Confluent's rules: a scalar kind change is incompatible, a new field is
+    // not; NONE registers anything.
     let proto2 = "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  int64 f = 1;\n}\n";
     let refused = s
         .post(
             "/subjects/pb/versions",
+            json!({"schema": proto2, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&refused, 409, 40901);
+    let added =
+        "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  string f = 1;\n  int32 g = 2;\n}\n";
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/pb/versions/latest?verbose=true",
+            json!({"schema": added, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &verdict["is_compatible"]),
+        (200, &json!(true)),
+        "{verdict}"
+    );
+    // A subject whose versions were registered as descriptors has no .proto model: a clear 422, not a guess.
+    let refused = s
+        .post(
+            "/subjects/pb-b64/versions",
             json!({"schema": proto2, "schemaType": "PROTOBUF"}),
         )
         .await;
