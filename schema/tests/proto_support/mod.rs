@@ -10,9 +10,9 @@ pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/proto")
 }
 
-/// `shared/conformance/protobuf` beside the checkout.
+/// The protobuf conformance cases: an unchanged copy of the shared set, kept in `compat/testdata/conformance/`.
 pub fn conformance() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/protobuf")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../compat/testdata/conformance/protobuf")
 }
 
 /// Every `.proto` file under `dir`, keyed by its path relative to `dir` (with `/` separators), sorted.
