@@ -108,11 +108,8 @@ pub fn prepare(
                 parser = parser.reference(r);
             }
             let avro = parser.parse(text).map_err(|e| invalid(e.to_string()))?;
-            let canonical = if !references.is_empty() {
-                // `to_java_json` would inline the referenced named types; Confluent writes them by name. Until
-                // herald-schema can print a schema with references by name, store the request compacted.
-                compact_json(text).map_err(invalid)?
-            } else if how.normalize {
+            // Both renderings write the named types of references by name, as Confluent stores them.
+            let canonical = if how.normalize {
                 avro.normalized()
             } else {
                 avro.to_java_json()
