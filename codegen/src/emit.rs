@@ -590,7 +590,7 @@ impl Gen<'_> {
                 impl Emitted {
                     #(#accessors)*
                     /// The records dead-lettered while handling the input.
-                    pub fn dead_lettered(&self) -> &[#rt::testing::DeadLetter] {
+                    pub fn dead_lettered(&self) -> &[#rt::DeadLetter] {
                         self.0.dead_letters()
                     }
                 }

@@ -341,7 +341,7 @@ impl<S: Source, K: Sink> Member<S, K> {
                 worker: self.spec.name,
                 source,
             })?;
-        tracing::info!(?self.report, "stopped");
+        tracing::info!(report = ?self.report, "stopped");
         Ok(self.report)
     }
 

@@ -1,0 +1,18 @@
+//! Generates the workers' bindings. The events come from the `shop-events` crate (`extern_path`); their .proto
+//! files are only read, for the topic bindings and type checks.
+
+fn main() {
+    herald_codegen::configure()
+        .extern_path(".shop.orders.v1", "::shop_events::shop::orders::v1")
+        .extern_path(".shop.payments.v1", "::shop_events::shop::payments::v1")
+        .extern_path(".shop.shipping.v1", "::shop_events::shop::shipping::v1")
+        .compile_protos(
+            &[
+                "proto/shop/workers/v1/payments.proto",
+                "proto/shop/workers/v1/shipping.proto",
+                "proto/shop/workers/v1/orders.proto",
+            ],
+            &["proto", "events/proto"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+}
