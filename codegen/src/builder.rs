@@ -167,7 +167,7 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(Error::NoOutDir)?,
         };
-        let mut fds = module.to_file_descriptor_set();
+        let mut fds = module.to_file_descriptor_set_as(proto::DescriptorFlavor::PreEditions);
         fds.file.retain(|f| f.name() != OPTIONS_PATH);
         let rt = self.config.runtime_path.clone();
         self.prost

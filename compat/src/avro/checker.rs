@@ -19,13 +19,15 @@ use crate::avro::{AvroRule, Incompatibility, SchemaSide};
 /// A step from a pair to a nested pair, as in Java's location stack.
 #[derive(Debug, Clone)]
 enum Token {
-    /// `fields/<reader position>`, with the reader field's name for the human path.
-    Field(usize, Rc<str>),
+    /// The `fields` literal before a field position.
+    Fields,
+    /// `<reader position>` of a field of the reader record (its name is looked up for the human path).
+    Field(NodeId, usize),
     Type,
     Items,
     Values,
-    /// A writer union branch: `<index>`, with a label for the human path.
-    Branch(usize, Rc<str>),
+    /// Branch `<index>` of a writer union (its label is looked up for the human path).
+    Branch(NodeId, usize),
     Name,
     Size,
     Symbols,
@@ -65,7 +67,7 @@ pub(crate) struct Checker<'a> {
     writer: &'a AvroSchema,
     roles: Roles,
     /// Record pairs: `None` while in progress (a recursive visit counts as compatible, as in Java).
-    memo: HashMap<(NodeId, NodeId), Option<Res>>,
+    memo: HashMap<(NodeId, NodeId), Option<Res>, BuildPairHasher>,
     empty: Res,
 }
 
@@ -75,7 +77,7 @@ impl<'a> Checker<'a> {
             reader,
             writer,
             roles,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             empty: Rc::new(Vec::new()),
         }
     }
@@ -182,10 +184,9 @@ impl<'a> Checker<'a> {
                 (Kind::Union(_), Kind::Union(wb)) => {
                     for (i, &branch) in wb.iter().enumerate() {
                         if !self.pair(r, branch).is_empty() {
-                            let label: Rc<str> = writer.branch_label(branch).into();
                             let leaf = self.missing_branch(r, branch);
                             entries.push(Entry::Child(
-                                Token::Branch(i, label),
+                                Token::Branch(w, i),
                                 Rc::new(vec![Entry::Leaf(leaf)]),
                             ));
                         }
@@ -199,8 +200,7 @@ impl<'a> Checker<'a> {
         if let Kind::Union(wb) = wk {
             for (i, &branch) in wb.iter().enumerate() {
                 let child = self.pair(r, branch);
-                let label: Rc<str> = writer.branch_label(branch).into();
-                push_child(&mut entries, Token::Branch(i, label), child);
+                push_child(&mut entries, Token::Branch(w, i), child);
             }
             return Rc::new(entries);
         }
@@ -253,8 +253,11 @@ impl<'a> Checker<'a> {
         let (Some(rn), Some(wn)) = (rk.name(), wk.name()) else {
             return;
         };
+        if rn.name == wn.name {
+            return;
+        }
         let writer_full = wn.full_name();
-        if rn.name == wn.name || rk.aliases().contains(&writer_full) {
+        if rk.aliases().contains(&writer_full) {
             return;
         }
         entries.push(Entry::Leaf(self.leaf(
@@ -284,17 +287,24 @@ impl<'a> Checker<'a> {
     ) {
         let mut fields = Vec::new();
         for (pos, field) in rr.fields.iter().enumerate() {
-            let name: Rc<str> = field.name.as_str().into();
-            let mut matches: Vec<usize> =
-                wr.by_name.get(&field.name).copied().into_iter().collect();
-            matches.extend(
+            // The writer field at the same position is the usual match: try it before hashing the name.
+            let direct = match wr.fields.get(pos) {
+                Some(same) if same.name == field.name => Some(pos),
+                _ => wr.by_name.get(&field.name).copied(),
+            };
+            let mut found = direct.into_iter().chain(
                 field
                     .aliases
                     .iter()
                     .filter_map(|a| wr.by_name.get(a).copied()),
             );
-            match matches.as_slice() {
-                [] => {
+            let (first, second) = (found.next(), found.next());
+            let several: Vec<usize> = match (first, second) {
+                (Some(a), Some(b)) => [a, b].into_iter().chain(found).collect(),
+                _ => Vec::new(),
+            };
+            match (first, second) {
+                (None, _) => {
                     if field.default.is_some() {
                         continue;
                     }
@@ -305,7 +315,7 @@ impl<'a> Checker<'a> {
                         let child = self.pair(field.ty, w);
                         if !child.is_empty() {
                             fields.push(Entry::Child(
-                                Token::Field(pos, name),
+                                Token::Field(r, pos),
                                 Rc::new(vec![Entry::Child(Token::Type, child)]),
                             ));
                         }
@@ -314,7 +324,7 @@ impl<'a> Checker<'a> {
                     let source = self.reader.node(r).source;
                     let leaf = Leaf {
                         rule: AvroRule::ReaderFieldMissingDefaultValue,
-                        tokens: vec![Token::Field(pos, name)],
+                        tokens: vec![Token::Field(r, pos)],
                         java_message: field.name.clone(),
                         message: if self.roles.reader_is_old {
                             format!(
@@ -343,16 +353,16 @@ impl<'a> Checker<'a> {
                     };
                     fields.push(Entry::Leaf(leaf));
                 }
-                [one] => {
-                    let child = self.pair(field.ty, wr.fields[*one].ty);
+                (Some(one), None) => {
+                    let child = self.pair(field.ty, wr.fields[one].ty);
                     if !child.is_empty() {
                         fields.push(Entry::Child(
-                            Token::Field(pos, name),
+                            Token::Field(r, pos),
                             Rc::new(vec![Entry::Child(Token::Type, child)]),
                         ));
                     }
                 }
-                several => {
+                (Some(_), Some(_)) => {
                     let names = several
                         .iter()
                         .map(|&i| wr.fields[i].name.as_str())
@@ -361,7 +371,7 @@ impl<'a> Checker<'a> {
                     let source = self.reader.node(r).source;
                     let leaf = Leaf {
                         rule: AvroRule::AmbiguousFieldMatch,
-                        tokens: vec![Token::Field(pos, name)],
+                        tokens: vec![Token::Field(r, pos)],
                         java_message: format!(
                             "Reader record field {} matches multiple fields in writer record schema {}",
                             field.name, wr.name
@@ -379,10 +389,7 @@ impl<'a> Checker<'a> {
             }
         }
         if !fields.is_empty() {
-            entries.push(Entry::Child(
-                Token::Field(usize::MAX, "".into()),
-                Rc::new(fields),
-            ));
+            entries.push(Entry::Child(Token::Fields, Rc::new(fields)));
         }
     }
 
@@ -493,25 +500,57 @@ impl<'a> Checker<'a> {
         };
         for token in tokens {
             match token {
-                Token::Field(usize::MAX, _)
-                | Token::Type
-                | Token::Name
-                | Token::Size
-                | Token::Symbols => {}
-                Token::Field(_, name) => {
-                    path.push('.');
-                    path.push_str(name);
+                Token::Fields | Token::Type | Token::Name | Token::Size | Token::Symbols => {}
+                Token::Field(record, pos) => {
+                    if let Kind::Record(record) = self.reader.kind(*record) {
+                        path.push('.');
+                        path.push_str(&record.fields[*pos].name);
+                    }
                 }
                 Token::Items => path.push_str("[]"),
                 Token::Values => path.push_str("{}"),
-                Token::Branch(_, label) => {
-                    path.push('<');
-                    path.push_str(label);
-                    path.push('>');
+                Token::Branch(union, index) => {
+                    if let Kind::Union(branches) = self.writer.kind(*union) {
+                        path.push('<');
+                        path.push_str(&self.writer.branch_label(branches[*index]));
+                        path.push('>');
+                    }
                 }
             }
         }
         path
+    }
+}
+
+/// A fast hasher for the memo's keys (pairs of small integers); no HashDoS concern, the keys are our own ids.
+#[derive(Debug, Default, Clone, Copy)]
+struct BuildPairHasher;
+
+#[derive(Debug, Default)]
+struct PairHasher(u64);
+
+impl std::hash::BuildHasher for BuildPairHasher {
+    type Hasher = PairHasher;
+    fn build_hasher(&self) -> PairHasher {
+        PairHasher(0)
+    }
+}
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        // FxHash's step: rotate, mix in, multiply by an odd constant.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -526,13 +565,12 @@ fn pointer(tokens: &[&Token]) -> String {
     let mut out = String::new();
     for token in tokens {
         match token {
-            // The `fields` token is carried by a marker so that each field adds only its position.
-            Token::Field(usize::MAX, _) => out.push_str("/fields"),
-            Token::Field(pos, _) => out.push_str(&format!("/{pos}")),
+            Token::Fields => out.push_str("/fields"),
+            Token::Field(_, pos) => out.push_str(&format!("/{pos}")),
             Token::Type => out.push_str("/type"),
             Token::Items => out.push_str("/items"),
             Token::Values => out.push_str("/values"),
-            Token::Branch(i, _) => out.push_str(&format!("/{i}")),
+            Token::Branch(_, i) => out.push_str(&format!("/{i}")),
             Token::Name => out.push_str("/name"),
             Token::Size => out.push_str("/size"),
             Token::Symbols => out.push_str("/symbols"),

@@ -3,9 +3,8 @@
 //!
 //! Standard options go into the typed option fields. Options `prost_types` 0.14 has no field for (custom options,
 //! `features.*`, newer standard options such as `retention`) are kept as `uninterpreted_option` entries, exactly as
-//! written, so nothing is dropped. `prost_types` 0.14 predates editions (no `edition` or `features` fields), so an
-//! editions file is written with `syntax = "editions"` and its resolved features lowered to what older descriptors
-//! can say: `LEGACY_REQUIRED` → `LABEL_REQUIRED`, `DELIMITED` → `TYPE_GROUP`, packed encoding → `packed = true`.
+//! written, so nothing is dropped. `prost_types` 0.14 predates editions (no `edition` or `features` fields): see
+//! [`DescriptorFlavor`] for the two ways an editions file is written.
 
 use prost_types::{
     DescriptorProto, EnumDescriptorProto, EnumOptions, EnumValueDescriptorProto, EnumValueOptions,
@@ -22,25 +21,43 @@ use super::model::*;
 use crate::span::Span;
 
 impl Module {
-    /// Every file of the module (dependencies first), as protoc's `--include_imports` descriptor set.
+    /// Every file of the module (dependencies first), as protoc's `--include_imports` descriptor set
+    /// ([`DescriptorFlavor::Faithful`]).
     pub fn to_file_descriptor_set(&self) -> FileDescriptorSet {
+        self.to_file_descriptor_set_as(DescriptorFlavor::Faithful)
+    }
+
+    /// Every file of the module (dependencies first) in the given flavor.
+    pub fn to_file_descriptor_set_as(&self, flavor: DescriptorFlavor) -> FileDescriptorSet {
         FileDescriptorSet {
             file: self
                 .files
                 .iter()
-                .map(|f| self.file_descriptor_proto(f.id))
+                .map(|f| self.file_descriptor_proto_as(f.id, flavor))
                 .collect(),
         }
     }
 
-    /// One file as a `FileDescriptorProto` (with `source_code_info`).
+    /// One file as a `FileDescriptorProto` (with `source_code_info`), as protoc writes it.
     pub fn file_descriptor_proto(&self, id: FileId) -> FileDescriptorProto {
+        self.file_descriptor_proto_as(id, DescriptorFlavor::Faithful)
+    }
+
+    /// One file as a `FileDescriptorProto` (with `source_code_info`) in the given flavor.
+    pub fn file_descriptor_proto_as(
+        &self,
+        id: FileId,
+        flavor: DescriptorFlavor,
+    ) -> FileDescriptorProto {
         let f = self.file(id);
+        let lower =
+            flavor == DescriptorFlavor::PreEditions && matches!(f.syntax, Syntax::Editions(_));
         let mut cx = Cx {
             module: self,
             file: f,
             locations: Vec::new(),
             path: Vec::new(),
+            lower,
         };
         cx.loc(Span::new(0, f.text.len()));
         let mut out = FileDescriptorProto {
@@ -76,7 +93,75 @@ impl Module {
         out.source_code_info = Some(SourceCodeInfo {
             location: cx.locations,
         });
+        if lower {
+            out.syntax = Some("proto2".to_string());
+            strip_features(&mut out);
+        }
         out
+    }
+}
+
+/// How editions files are written into descriptors that predate editions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DescriptorFlavor {
+    /// As protoc writes them: `syntax = "editions"`, labels and types as declared (`LEGACY_REQUIRED` fields stay
+    /// `LABEL_OPTIONAL`, `DELIMITED` ones `TYPE_MESSAGE`), and the `features.*` options as uninterpreted options.
+    #[default]
+    Faithful,
+    /// For code generators that do not know editions (prost-build 0.14 panics on `syntax = "editions"`): an
+    /// editions file becomes a proto2 file whose descriptors carry its resolved features: `LEGACY_REQUIRED` →
+    /// `LABEL_REQUIRED`, `DELIMITED` → `TYPE_GROUP`, packed encoding → `packed = true`, `features.*` options removed.
+    /// Implicit-presence fields become proto2 optional fields (same wire format; generated code tracks presence).
+    /// proto2 and proto3 files are written as in `Faithful`.
+    PreEditions,
+}
+
+/// Removes the `features.*` uninterpreted options (and options messages left empty) from a file.
+fn strip_features(fd: &mut FileDescriptorProto) {
+    fn keep(u: &UninterpretedOption) -> bool {
+        !u.name
+            .first()
+            .is_some_and(|p| !p.is_extension && p.name_part == "features")
+    }
+    fn clean<T: Default + PartialEq>(
+        o: &mut Option<T>,
+        list: impl FnOnce(&mut T) -> &mut Vec<UninterpretedOption>,
+    ) {
+        if let Some(v) = o {
+            list(v).retain(keep);
+            if *v == T::default() {
+                *o = None;
+            }
+        }
+    }
+    fn field(f: &mut FieldDescriptorProto) {
+        clean(&mut f.options, |o| &mut o.uninterpreted_option);
+    }
+    fn enum_(e: &mut EnumDescriptorProto) {
+        clean(&mut e.options, |o| &mut o.uninterpreted_option);
+        for v in &mut e.value {
+            clean(&mut v.options, |o| &mut o.uninterpreted_option);
+        }
+    }
+    fn message(m: &mut DescriptorProto) {
+        clean(&mut m.options, |o| &mut o.uninterpreted_option);
+        m.field.iter_mut().for_each(field);
+        m.extension.iter_mut().for_each(field);
+        m.nested_type.iter_mut().for_each(message);
+        m.enum_type.iter_mut().for_each(enum_);
+        for o in &mut m.oneof_decl {
+            clean(&mut o.options, |o| &mut o.uninterpreted_option);
+        }
+    }
+    clean(&mut fd.options, |o| &mut o.uninterpreted_option);
+    fd.message_type.iter_mut().for_each(message);
+    fd.enum_type.iter_mut().for_each(enum_);
+    fd.extension.iter_mut().for_each(field);
+    for s in &mut fd.service {
+        clean(&mut s.options, |o| &mut o.uninterpreted_option);
+        for m in &mut s.method {
+            clean(&mut m.options, |o| &mut o.uninterpreted_option);
+        }
     }
 }
 
@@ -93,6 +178,8 @@ struct Cx<'m> {
     file: &'m File,
     locations: Vec<Location>,
     path: Vec<i32>,
+    /// Lower an editions file for pre-editions generators (see [`DescriptorFlavor::PreEditions`]).
+    lower: bool,
 }
 
 impl Cx<'_> {
@@ -208,12 +295,14 @@ impl Cx<'_> {
     fn field(&mut self, f: &Field) -> FieldDescriptorProto {
         self.loc_commented(f.span, f.comment.as_deref());
         let editions = matches!(self.file.syntax, Syntax::Editions(_));
-        let ty = if editions && f.is_delimited() {
+        let ty = if self.lower && f.is_delimited() {
             10
         } else {
             f.ty.descriptor_type()
         };
         let label = match f.label {
+            // protoc keeps editions' LEGACY_REQUIRED fields optional in descriptors (the feature says it).
+            Label::Required if editions && !self.lower => 1,
             Label::Optional => 1,
             Label::Required => 2,
             Label::Repeated => 3,
@@ -236,7 +325,7 @@ impl Cx<'_> {
                 _ => options.uninterpreted_option.push(uninterpreted(o)),
             }
         }
-        if editions
+        if self.lower
             && f.is_repeated()
             && f.ty.is_packable()
             && f.features.repeated_field_encoding == RepeatedFieldEncoding::Packed

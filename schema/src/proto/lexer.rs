@@ -104,6 +104,8 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
             errs.push((Span::new(start, i), format!("unexpected character {ch:?}")));
         }
     }
+    // Keep the report readable on binary or garbage input.
+    errs.truncate(100);
     toks.push(Token {
         tok: Tok::Eof,
         span: Span::new(b.len(), b.len()),

@@ -77,6 +77,8 @@ pub(crate) struct Loaded {
     pub index: LineIndex,
     pub ast: FileAst,
     pub builtin: bool,
+    /// Errors the parser found in complete statements; reported with the resolver's.
+    pub soft_errors: Vec<Diagnostic>,
     /// Indexes (into the loaded list) of the files named by `ast.imports`, in the same order.
     pub deps: Vec<usize>,
 }
@@ -266,7 +268,7 @@ fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
 
 fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diagnostic>) -> Loaded {
     let index = LineIndex::new(&text);
-    let (ast, errs) = parser::parse(&text);
+    let (ast, errs, soft) = parser::parse(&text);
     for (span, msg) in errs {
         let kind = if msg.starts_with("unexpected character")
             || msg.contains("literal")
@@ -280,6 +282,10 @@ fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diag
         };
         errors.push(make(kind, path, &text, &index, span, msg));
     }
+    let soft_errors = soft
+        .into_iter()
+        .map(|(span, msg)| make(DiagnosticKind::Validate, path, &text, &index, span, msg))
+        .collect();
     Loaded {
         path: path.to_string(),
         text,
@@ -287,5 +293,6 @@ fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diag
         ast,
         builtin,
         deps: Vec::new(),
+        soft_errors,
     }
 }

@@ -26,6 +26,7 @@ mod resolve;
 mod values;
 mod wkt;
 
+pub use descriptor::DescriptorFlavor;
 pub use diag::{Diagnostic, DiagnosticKind, Diagnostics};
 pub use features::{
     EnumType, Features, FieldPresence, JsonFormat, MessageEncoding, RepeatedFieldEncoding,
@@ -49,7 +50,8 @@ pub fn compile(source: &dyn FileSource, entry: &[&str]) -> Result<Module, Diagno
 
 /// Parses one file's text into its syntax tree, without resolving anything (for tools and tests).
 pub fn parse_file(path: &str, text: &str) -> Result<ast::FileAst, Diagnostics> {
-    let (ast, errs) = parser::parse(text);
+    let (ast, mut errs, soft) = parser::parse(text);
+    errs.extend(soft);
     if errs.is_empty() {
         return Ok(ast);
     }

@@ -17,8 +17,12 @@ enum Lang {
     Editions,
 }
 
-/// Parses one file; returns the tree (as much as could be parsed) and the errors found.
-pub(crate) fn parse(text: &str) -> (FileAst, Vec<(Span, String)>) {
+/// An error message and where it applies.
+pub(crate) type Located = (Span, String);
+
+/// Parses one file; returns the tree (as much as could be parsed), the syntax errors, and the errors that leave the
+/// tree complete (see `Parser::soft_errors`).
+pub(crate) fn parse(text: &str) -> (FileAst, Vec<Located>, Vec<Located>) {
     let (toks, errors) = lex(text);
     let mut p = Parser {
         text,
@@ -27,9 +31,10 @@ pub(crate) fn parse(text: &str) -> (FileAst, Vec<(Span, String)>) {
         errors,
         depth: 0,
         lang: Lang::Proto2,
+        soft_errors: Vec::new(),
     };
     let file = p.file();
-    (file, p.errors)
+    (file, p.errors, p.soft_errors)
 }
 
 struct Parser<'a> {
@@ -39,6 +44,9 @@ struct Parser<'a> {
     errors: Vec<(Span, String)>,
     depth: usize,
     lang: Lang,
+    /// Errors in well-formed statements (a label where none is allowed, ...): parsing goes on normally, and the
+    /// resolver still runs so that its errors are reported too.
+    soft_errors: Vec<(Span, String)>,
 }
 
 /// The error has been recorded already.
@@ -107,6 +115,12 @@ impl Parser<'_> {
             self.errors.push((span, msg.into()));
         }
         Err(())
+    }
+
+    fn soft(&mut self, span: Span, msg: impl Into<String>) {
+        if self.soft_errors.len() < MAX_ERRORS {
+            self.soft_errors.push((span, msg.into()));
+        }
     }
 
     fn unexpected<T>(&mut self, expected: &str) -> PResult<T> {
@@ -272,7 +286,7 @@ impl Parser<'_> {
                 other => {
                     let msg =
                         format!("unknown syntax {other:?}: expected \"proto2\" or \"proto3\"");
-                    self.error(v.span, msg)?;
+                    self.soft(v.span, msg);
                 }
             }
             Ok(SyntaxDecl::Syntax(v))
@@ -282,7 +296,7 @@ impl Parser<'_> {
                 other => {
                     let msg =
                         format!("unsupported edition {other:?}: expected \"2023\" or \"2024\"");
-                    self.error(v.span, msg)?;
+                    self.soft(v.span, msg);
                 }
             }
             Ok(SyntaxDecl::Edition(v))
@@ -333,7 +347,8 @@ impl Parser<'_> {
                 self.expect_punct(b';')?;
                 if let Some(prev) = &f.package {
                     let msg = format!("multiple package declarations (first was `{}`)", prev.text);
-                    return self.error(name.span, msg);
+                    self.soft(name.span, msg);
+                    return Ok(());
                 }
                 f.package = Some(name);
                 Ok(())
@@ -811,20 +826,20 @@ impl Parser<'_> {
         };
         if let Some((l, span)) = label {
             if !labels_ok {
-                self.error(span, "fields in a oneof must not have labels")?;
+                self.soft(span, "fields in a oneof must not have labels");
             }
             match (self.lang, l) {
                 (Lang::Proto3, LabelAst::Required) => {
-                    self.error(span, "required fields are not allowed in proto3")?;
+                    self.soft(span, "required fields are not allowed in proto3");
                 }
-                (Lang::Editions, LabelAst::Required) => self.error(
+                (Lang::Editions, LabelAst::Required) => self.soft(
                     span,
                     "the `required` label is not allowed in editions; use `features.field_presence = LEGACY_REQUIRED`",
-                )?,
-                (Lang::Editions, LabelAst::Optional) => self.error(
+                ),
+                (Lang::Editions, LabelAst::Optional) => self.soft(
                     span,
                     "the `optional` label is not allowed in editions; fields have explicit presence by default",
-                )?,
+                ),
                 _ => {}
             }
         }
@@ -835,17 +850,20 @@ impl Parser<'_> {
         {
             let kw = self.bump();
             if self.lang != Lang::Proto2 {
-                self.error(kw.span, "groups are only allowed in proto2; use a message field (with `features.message_encoding = DELIMITED` in editions)")?;
+                self.soft(
+                    kw.span,
+                    "groups are only allowed in proto2; use a message field (with `features.message_encoding = DELIMITED` in editions)",
+                );
             }
             if label.is_none() && !in_oneof {
-                self.error(
+                self.soft(
                     kw.span,
                     "a group needs a label (`optional`, `required` or `repeated`)",
-                )?;
+                );
             }
             let name = self.ident("a group name")?;
             if !name.text.starts_with(|c: char| c.is_ascii_uppercase()) {
-                self.error(name.span, "a group's name must start with a capital letter")?;
+                self.soft(name.span, "a group's name must start with a capital letter");
             }
             self.expect_punct(b'=')?;
             let (number, number_span) = self.field_number()?;
@@ -870,10 +888,10 @@ impl Parser<'_> {
         let ty = if self.at_ident("map") && self.peek_at(1).tok == Tok::Punct(b'<') {
             let kw = self.bump();
             if let Some((_, span)) = label {
-                self.error(span, "map fields must not have labels")?;
+                self.soft(span, "map fields must not have labels");
             }
             if in_oneof {
-                self.error(kw.span, "map fields are not allowed in a oneof")?;
+                self.soft(kw.span, "map fields are not allowed in a oneof");
             }
             self.bump();
             let key = self.type_name()?;
@@ -894,10 +912,10 @@ impl Parser<'_> {
             && !in_oneof
             && !matches!(ty, FieldTypeAst::Map { .. })
         {
-            self.error(
+            self.soft(
                 name.span,
                 "proto2 fields need a label (`optional`, `required` or `repeated`)",
-            )?;
+            );
         }
         Ok(FieldAst {
             label,
@@ -951,14 +969,14 @@ impl Parser<'_> {
                     let t = self.bump();
                     span.end = t.span.end;
                     if !allow_max {
-                        self.error(t.span, "`max` is not allowed here")?;
+                        self.soft(t.span, "`max` is not allowed here");
                     }
                     end = None;
                 } else {
                     let (e, espan) = self.field_number()?;
                     span.end = espan.end;
                     if e.is_none() {
-                        self.error(espan, "number out of range")?;
+                        self.soft(espan, "number out of range");
                     }
                     end = e;
                 }
@@ -984,10 +1002,10 @@ impl Parser<'_> {
             Tok::Str(_) => loop {
                 let id = self.string_ident("a reserved name")?;
                 if self.lang == Lang::Editions {
-                    self.error(
+                    self.soft(
                         id.span,
                         "reserved names are identifiers in editions, not strings",
-                    )?;
+                    );
                 }
                 r.names.push(id);
                 if !self.eat_punct(b',') {
@@ -997,10 +1015,10 @@ impl Parser<'_> {
             Tok::Ident => loop {
                 let id = self.ident("a reserved name")?;
                 if self.lang != Lang::Editions {
-                    self.error(
+                    self.soft(
                         id.span,
                         "reserved names must be string literals before editions",
-                    )?;
+                    );
                 }
                 r.names.push(id);
                 if !self.eat_punct(b',') {

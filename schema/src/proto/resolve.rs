@@ -241,6 +241,9 @@ impl<'a> Builder<'a> {
     }
 
     pub fn build(mut self, entry: Vec<usize>) -> Result<Module, Vec<Diagnostic>> {
+        for l in self.loaded {
+            self.errors.extend(l.soft_errors.iter().cloned());
+        }
         self.compute_visibility();
         for i in 0..self.loaded.len() {
             self.declare_file(i);
@@ -293,12 +296,14 @@ impl<'a> Builder<'a> {
                 Some(f) => format!("in {}", self.loaded[f.index()].path),
                 None => "as a package".to_string(),
             };
-            self.err(
-                DiagnosticKind::Resolve,
-                file,
-                span,
-                format!("`{full}` is already defined {where_}"),
-            );
+            let enum_value = |s: Symbol| matches!(s, Symbol::EnumValue(..));
+            let hint = if enum_value(symbol) || enum_value(prev.symbol) {
+                " (enum values are scoped like their enum, as in C++, so they must be unique beside it)"
+            } else {
+                ""
+            };
+            let msg = format!("`{full}` is already defined {where_}{hint}");
+            self.err(DiagnosticKind::Resolve, file, span, msg);
             return;
         }
         self.symbols.insert(
@@ -1333,12 +1338,20 @@ impl<'a> Builder<'a> {
     ) -> Option<(String, Symbol)> {
         match self.lookup(scope, &name.text, types_only) {
             None => {
-                self.err(
-                    DiagnosticKind::Resolve,
-                    file,
-                    name.span,
-                    format!("undefined type `{}`", name.text),
-                );
+                let what = if types_only { "type" } else { "extension" };
+                let mut msg = format!("undefined {what} `{}`", name.text);
+                // Explain protoc's first-component rule when an outer scope does define the full name.
+                if !name.text.starts_with('.')
+                    && let Some((first, rest)) = name.text.split_once('.')
+                    && let Some((found, _)) = self.lookup(scope, first, false)
+                    && let Some(outer) = outer_definition(&self.symbols, scope, &name.text)
+                {
+                    msg.push_str(&format!(
+                        " (`{first}` resolves to `{found}`, which has no `{rest}`; the rest of a dotted name is only \
+                         looked up in the innermost scope that defines its first part: write `.{outer}`)"
+                    ));
+                }
+                self.err(DiagnosticKind::Resolve, file, name.span, msg);
                 None
             }
             Some((full, e)) => {
@@ -1346,10 +1359,10 @@ impl<'a> Builder<'a> {
                     && !self.visible[file.index()].contains(&f)
                 {
                     let msg = format!(
-                        "`{}` resolves to `{full}`, defined in {}, which is not imported by {}",
-                        name.text,
+                        "`{full}` is defined in {}, which is not imported by {} (add `import \"{}\";`)",
                         self.loaded[f.index()].path,
-                        self.loaded[file.index()].path
+                        self.loaded[file.index()].path,
+                        self.loaded[f.index()].path
                     );
                     self.err(DiagnosticKind::Resolve, file, name.span, msg);
                     return None;
@@ -1550,7 +1563,10 @@ impl<'a> Builder<'a> {
             {
                 // proto3 fields without `optional`: nothing further.
             }
-            if f.number != 0 && !(1..=MAX_FIELD_NUMBER).contains(&i64::from(f.number)) {
+            if ast
+                .number
+                .is_some_and(|n| !(1..=MAX_FIELD_NUMBER).contains(&n))
+            {
                 let msg = format!("field numbers must be between 1 and {MAX_FIELD_NUMBER}");
                 self.err(DiagnosticKind::Validate, file, ast.number_span, msg);
             } else if (19000..=19999).contains(&f.number) {
@@ -1582,7 +1598,43 @@ impl<'a> Builder<'a> {
 
     fn validate_messages(&mut self) {
         let mut errs = Vec::new();
+        // Two extensions of one message with the same number.
+        let mut ext_numbers: HashMap<(MessageId, i32), &str> = HashMap::new();
+        for x in &self.extensions {
+            if let Some(target) = x.extendee
+                && let Some(prev) = ext_numbers.insert((target, x.number), &x.full_name)
+            {
+                let msg = format!(
+                    "extension number {} of `{}` is already used by `{prev}`",
+                    x.number,
+                    self.messages[target.index()].full_name
+                );
+                errs.push((x.file, x.span, msg));
+            }
+        }
+        // Imports listed twice.
+        for f in &self.files {
+            let mut seen = HashSet::new();
+            for d in &f.dependencies {
+                if !seen.insert(&d.path) {
+                    errs.push((f.id, d.span, format!("`{}` is imported twice", d.path)));
+                }
+            }
+        }
         for m in &self.messages {
+            // JSON names must be unique where the JSON format is fully supported (proto3, editions' ALLOW).
+            if m.features.json_format == super::features::JsonFormat::Allow && !m.map_entry {
+                let mut json: HashMap<&str, &str> = HashMap::new();
+                for f in &m.fields {
+                    if let Some(prev) = json.insert(&f.json_name, &f.name) {
+                        let msg = format!(
+                            "the JSON name `{}` of field `{}` conflicts with that of field `{prev}`",
+                            f.json_name, f.name
+                        );
+                        errs.push((m.file, f.span, msg));
+                    }
+                }
+            }
             let mut numbers: HashMap<i32, &str> = HashMap::new();
             for f in &m.fields {
                 if let Some(prev) = numbers.insert(f.number, &f.name)
@@ -1691,6 +1743,11 @@ impl<'a> Builder<'a> {
             {
                 self.resolve_extension(p, second, "google.protobuf.FeatureSet");
             }
+            if o.name.len() == 1
+                && let Err(m) = check_standard_value(&first.name, &o.value)
+            {
+                self.err(DiagnosticKind::Validate, p.file, o.value.span, m);
+            }
             return None;
         }
         let ext = self.resolve_extension(p, first, p.kind.message_name())?;
@@ -1722,7 +1779,33 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        if !o.name[1..].iter().any(|p| p.is_extension) {
+            self.check_option_value(p.file, o, ty);
+        }
         Some(ext)
+    }
+
+    /// Checks a custom option's value against the type of the field it sets.
+    fn check_option_value(&mut self, file: FileId, o: &OptionSetting, ty: FieldType) {
+        let result = match ty {
+            FieldType::Message(_) | FieldType::Group(_) => match o.value.kind {
+                ValueKind::Aggregate(_) => Ok(()),
+                _ => Err("expects a message value (`{ ... }`)".to_string()),
+            },
+            FieldType::Enum(e) => {
+                let names: Vec<String> = self.enums[e.index()]
+                    .values
+                    .iter()
+                    .map(|v| v.name.clone())
+                    .collect();
+                values::default_string(ty, &o.value, Some(&names)).map(|_| ())
+            }
+            _ => values::default_string(ty, &o.value, None).map(|_| ()),
+        };
+        if let Err(m) = result {
+            let msg = format!("invalid value for option `{}`: {m}", o.name_text());
+            self.err(DiagnosticKind::Validate, file, o.value.span, msg);
+        }
     }
 
     fn resolve_extension(
@@ -1754,6 +1837,100 @@ impl<'a> Builder<'a> {
             return None;
         }
         Some(x)
+    }
+}
+
+/// Checks the value of a standard option with a single-part name (`option java_package = "x";`).
+fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
+    const BOOLS: &[&str] = &[
+        "java_multiple_files",
+        "java_generate_equals_and_hash",
+        "java_string_check_utf8",
+        "cc_generic_services",
+        "java_generic_services",
+        "py_generic_services",
+        "php_generic_services",
+        "deprecated",
+        "cc_enable_arenas",
+        "message_set_wire_format",
+        "no_standard_descriptor_accessor",
+        "map_entry",
+        "deprecated_legacy_json_field_conflicts",
+        "packed",
+        "lazy",
+        "unverified_lazy",
+        "weak",
+        "debug_redact",
+        "allow_alias",
+    ];
+    const STRINGS: &[&str] = &[
+        "java_package",
+        "java_outer_classname",
+        "go_package",
+        "objc_class_prefix",
+        "csharp_namespace",
+        "swift_prefix",
+        "php_class_prefix",
+        "php_namespace",
+        "php_metadata_namespace",
+        "ruby_package",
+    ];
+    let enums: &[(&str, &[&str])] = &[
+        ("optimize_for", &["SPEED", "CODE_SIZE", "LITE_RUNTIME"]),
+        ("ctype", &["STRING", "CORD", "STRING_PIECE"]),
+        ("jstype", &["JS_NORMAL", "JS_STRING", "JS_NUMBER"]),
+        (
+            "idempotency_level",
+            &["IDEMPOTENCY_UNKNOWN", "NO_SIDE_EFFECTS", "IDEMPOTENT"],
+        ),
+        (
+            "retention",
+            &["RETENTION_UNKNOWN", "RETENTION_RUNTIME", "RETENTION_SOURCE"],
+        ),
+    ];
+    let ident = match &v.kind {
+        ValueKind::Ident {
+            negative: false,
+            name,
+        } => Some(name.as_str()),
+        _ => None,
+    };
+    if BOOLS.contains(&name) && !matches!(ident, Some("true" | "false")) {
+        return Err(format!("option `{name}` expects `true` or `false`"));
+    }
+    if STRINGS.contains(&name) && !matches!(v.kind, ValueKind::Str(_)) {
+        return Err(format!("option `{name}` expects a string"));
+    }
+    if let Some((_, allowed)) = enums.iter().find(|(n, _)| *n == name)
+        && !ident.is_some_and(|i| allowed.contains(&i))
+    {
+        return Err(format!(
+            "option `{name}` expects one of {}",
+            allowed.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The first enclosing scope of `scope` (innermost first) in which `name` is defined in full.
+fn outer_definition(
+    symbols: &HashMap<String, SymbolEntry>,
+    scope: &str,
+    name: &str,
+) -> Option<String> {
+    let mut scope = scope.to_string();
+    loop {
+        let candidate = join(&scope, name);
+        if symbols.contains_key(&candidate) {
+            return Some(candidate);
+        }
+        if scope.is_empty() {
+            return None;
+        }
+        match scope.rfind('.') {
+            Some(p) => scope.truncate(p),
+            None => scope.clear(),
+        }
     }
 }
 

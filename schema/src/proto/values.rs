@@ -11,7 +11,7 @@ pub(crate) fn default_string(
     enum_values: Option<&[String]>,
 ) -> Result<String, String> {
     let type_name = ty.scalar_name().unwrap_or("enum");
-    let mismatch = || format!("the default value does not fit the field type `{type_name}`");
+    let mismatch = || format!("the value does not fit the type `{type_name}`");
     match ty {
         FieldType::Message(_) | FieldType::Group(_) => {
             Err("message fields cannot have default values".to_string())
