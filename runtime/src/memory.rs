@@ -44,6 +44,8 @@ struct Topic {
 struct Group {
     /// Members in join order, with the topics each reads.
     members: Vec<(u64, Vec<Arc<str>>)>,
+    /// Every topic a member has read.
+    topics: Vec<Arc<str>>,
     committed: HashMap<(Arc<str>, u32), u64>,
     generation: u64,
 }
@@ -200,7 +202,7 @@ impl Bus {
             .unwrap_or(0)
     }
 
-    /// Records of the topics `group`'s members read that the group has not committed yet.
+    /// Records of the topics `group` has read that it has not committed yet.
     pub fn lag(&self, group: &str) -> u64 {
         let state = self.lock();
         Self::lag_of(&state, group)
@@ -210,9 +212,8 @@ impl Bus {
         let Some(g) = state.groups.get(group) else {
             return 0;
         };
-        let topics: BTreeSet<&Arc<str>> = g.members.iter().flat_map(|(_, t)| t).collect();
         let mut lag = 0;
-        for t in topics {
+        for t in &g.topics {
             if let Some(topic) = state.topics.get(t) {
                 for (p, log) in topic.partitions.iter().enumerate() {
                     let p = u32::try_from(p).expect("partition index fits u32");
@@ -267,7 +268,12 @@ impl Transport for Bus {
             state.next_member += 1;
             let member = state.next_member;
             let g = state.groups.entry(group.to_string()).or_default();
-            g.members.push((member, names.clone()));
+            for n in &names {
+                if !g.topics.contains(n) {
+                    g.topics.push(Arc::clone(n));
+                }
+            }
+            g.members.push((member, names));
             g.generation += 1;
             member
         };

@@ -5,34 +5,32 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-/// Ordered string headers; names are case-sensitive and unique.
+/// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Arc<Vec<(Box<str>, Box<str>)>>);
 
 impl Headers {
     pub fn new() -> Headers {
-        Headers(Vec::new())
+        Headers::default()
     }
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
     }
 
     /// Sets `name`, replacing an earlier value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let (name, value) = (name.into(), value.into());
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((name, value)),
+        let entries = Arc::make_mut(&mut self.0);
+        match entries.iter_mut().find(|(n, _)| **n == *name) {
+            Some(slot) => slot.1 = value.into_boxed_str(),
+            None => entries.push((name.into_boxed_str(), value.into_boxed_str())),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.0.iter().map(|(n, v)| (&**n, &**v))
     }
 
     pub fn len(&self) -> usize {

@@ -148,6 +148,7 @@ impl<T: Transport> Runner<T> {
                 busy: HashSet::new(),
                 running: HashMap::new(),
                 tasks: JoinSet::new(),
+                dirty: HashSet::new(),
                 outstanding: 0,
                 report: WorkerReport {
                     worker: spec.name,
@@ -273,6 +274,8 @@ struct Member<S, K> {
     busy: HashSet<Lane>,
     running: HashMap<tokio::task::Id, (Arc<Record>, Lane)>,
     tasks: JoinSet<Outcome>,
+    /// Partitions with records finished since the last commit.
+    dirty: HashSet<TopicPartition>,
     /// Records received and not finished.
     outstanding: usize,
     report: WorkerReport,
@@ -305,6 +308,10 @@ impl<S: Source, K: Sink> Member<S, K> {
                 }
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     self.complete(done).await?;
+                    while let Some(done) = self.tasks.try_join_next_with_id() {
+                        self.complete(done).await?;
+                    }
+                    self.commit().await?;
                 }
                 polled = self.source.poll(max - self.outstanding), if self.outstanding < max => {
                     let records = polled.map_err(|source| RunError::Transport { worker: self.spec.name, source })?;
@@ -318,6 +325,7 @@ impl<S: Source, K: Sink> Member<S, K> {
         let drained = tokio::time::timeout(drain_timeout, async {
             while let Some(done) = self.tasks.join_next_with_id().await {
                 self.complete(done).await?;
+                self.commit().await?;
             }
             Ok::<(), RunError>(())
         })
@@ -435,24 +443,33 @@ impl<S: Source, K: Sink> Member<S, K> {
         self.outstanding -= 1;
         self.next_in_lane(lane);
         let tp = tp_of(&record);
-        let commit = {
-            let track = self.tracks.entry(tp.clone()).or_default();
-            track.pending.remove(&record.offset());
-            let next = track.pending.first().copied().unwrap_or(track.high);
-            (next > track.committed).then(|| {
-                track.committed = next;
-                next
-            })
-        };
-        if let Some(next) = commit {
-            self.source
-                .commit(&[(tp, next)])
-                .await
-                .map_err(|source| RunError::Transport {
-                    worker: self.spec.name,
-                    source,
-                })?;
-        }
+        let track = self.tracks.entry(tp.clone()).or_default();
+        track.pending.remove(&record.offset());
+        self.dirty.insert(tp);
         Ok(())
+    }
+
+    /// Commits, for each partition with finished records, the lowest offset not finished yet: everything before it
+    /// was handled and its outputs flushed.
+    async fn commit(&mut self) -> Result<(), RunError> {
+        let mut offsets = Vec::new();
+        for tp in self.dirty.drain() {
+            let track = self.tracks.entry(tp.clone()).or_default();
+            let next = track.pending.first().copied().unwrap_or(track.high);
+            if next > track.committed {
+                track.committed = next;
+                offsets.push((tp, next));
+            }
+        }
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        self.source
+            .commit(&offsets)
+            .await
+            .map_err(|source| RunError::Transport {
+                worker: self.spec.name,
+                source,
+            })
     }
 }
