@@ -6,17 +6,23 @@
 //!                     └─► payments.dlq (stolen cards)          └─► ShipmentDelayed (out of stock)
 //! ```
 //!
-//! The events live in the `shop-events` crate; this crate maps them with `extern_path`.
+//! A fourth worker, `NotificationsWorker`, turns completed and cancelled orders into `CustomerNotified` events.
+//!
+//! The shop's events live in the `shop-events` crate; this crate maps them with `extern_path`. `CustomerNotified`
+//! belongs to this crate (package `shop.notifications.v1`).
+
+// The generated packages, nested as `shop::workers::v1` and `shop::notifications::v1`.
+include!(concat!(env!("OUT_DIR"), "/shop.rs"));
 
 /// The generated bindings of package `shop.workers.v1`: one module per worker.
-pub mod workers {
-    herald::include_proto!("shop.workers.v1");
-}
+pub use shop::workers::v1 as workers;
 
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod shipping;
 
+pub use notifications::Notifications;
 pub use orders::Orders;
 pub use payments::Payments;
 pub use shipping::Shipping;

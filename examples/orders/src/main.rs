@@ -1,13 +1,14 @@
-//! Runs the three workers on the in-memory bus, places a few orders, waits until the flow is quiet and prints
+//! Runs the four workers on the in-memory bus, places a few orders, waits until the flow is quiet and prints
 //! every event. `RUST_LOG`-style tracing output goes to stderr.
 
 use herald::Runner;
 use herald::memory::Bus;
 use herald_example_orders::payments::cards;
+use herald_example_orders::workers::notifications_worker::NotificationsWorkerRouter;
 use herald_example_orders::workers::orders_worker::OrdersWorkerRouter;
 use herald_example_orders::workers::payments_worker::{PaymentsWorkerClient, PaymentsWorkerRouter};
 use herald_example_orders::workers::shipping_worker::ShippingWorkerRouter;
-use herald_example_orders::{Orders, Payments, Shipping};
+use herald_example_orders::{Notifications, Orders, Payments, Shipping};
 use shop_events::shop::orders::v1::OrderPlaced;
 
 #[tokio::main]
@@ -22,6 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "lamp", 0,
         )])))
         .worker(OrdersWorkerRouter::new(Orders))
+        .worker(NotificationsWorkerRouter::new(Notifications))
         .start()?;
 
     let checkout = PaymentsWorkerClient::new(bus.sink());

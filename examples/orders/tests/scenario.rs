@@ -1,11 +1,13 @@
-//! The whole flow: the three generated routers over the in-memory bus, run until quiet.
+//! The whole flow: the four generated routers over the in-memory bus, run until quiet.
 
 use herald::testing::Scenario;
 use herald_example_orders::payments::cards;
+use herald_example_orders::shop::notifications::v1::CustomerNotified;
+use herald_example_orders::workers::notifications_worker::NotificationsWorkerRouter;
 use herald_example_orders::workers::orders_worker::OrdersWorkerRouter;
 use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
 use herald_example_orders::workers::shipping_worker::ShippingWorkerRouter;
-use herald_example_orders::{Orders, Payments, Shipping};
+use herald_example_orders::{Notifications, Orders, Payments, Shipping};
 use shop_events::shop::orders::v1::{OrderCancelled, OrderCompleted, OrderPlaced};
 use shop_events::shop::payments::v1::PaymentCaptured;
 use shop_events::shop::shipping::v1::ShipmentDelayed;
@@ -20,13 +22,14 @@ fn order(order_id: &str, sku: &str, amount_cents: u64, card: &str) -> OrderPlace
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_flow_through_payments_shipping_and_orders() {
+async fn orders_flow_through_payments_shipping_orders_and_notifications() {
     let mut scenario = Scenario::new()
         .worker(PaymentsWorkerRouter::new(Payments))
         .worker(ShippingWorkerRouter::new(Shipping::with_stock(&[(
             "lamp", 0,
         )])))
-        .worker(OrdersWorkerRouter::new(Orders));
+        .worker(OrdersWorkerRouter::new(Orders))
+        .worker(NotificationsWorkerRouter::new(Notifications));
     scenario
         .publish(&order("o-1", "book", 2_500, cards::OK))
         .await;
@@ -87,6 +90,14 @@ async fn orders_flow_through_payments_shipping_and_orders() {
         o1_done.headers().get(herald::headers::CORRELATION_ID),
         Some(correlation.as_str())
     );
+
+    let mut notified: Vec<String> = scenario
+        .events::<CustomerNotified>()
+        .into_iter()
+        .map(|e| e.order_id)
+        .collect();
+    notified.sort();
+    assert_eq!(notified, ["o-1", "o-3", "o-4"]);
 
     let report = scenario.shutdown().await.unwrap();
     let payments = report.worker("shop.workers.v1.PaymentsWorker").unwrap();
