@@ -397,6 +397,7 @@ impl Gen<'_> {
                     dead_code,
                     unused_imports,
                     unused_qualifications,
+                    unexpected_cfgs,
                     missing_docs,
                     clippy::all,
                     clippy::pedantic
@@ -543,7 +544,6 @@ impl Gen<'_> {
         quote! {
             /// A test harness for this worker: given an input event, what did it publish?
             #[cfg(any(test, feature = #feature))]
-            #[allow(unexpected_cfgs)]
             pub mod testing {
                 use super::*;
 
