@@ -30,6 +30,8 @@ pub use spec::{HandlerSpec, Ordering, RetryPolicy, WorkerSpec};
 pub use transport::{Delivery, Sink, Source, TopicPartition, Transport, TransportError};
 pub use worker::{BoxError, Context, DispatchError, HandlerError, OutBuffer, Worker, decode};
 
+/// Record keys and payloads.
+pub use bytes::Bytes;
 /// The prost version generated message structs use (`prost_path` in `herald-codegen`).
 pub use prost;
 /// The well-known types generated message structs use (`prost_types_path` in `herald-codegen`).

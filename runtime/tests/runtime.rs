@@ -83,6 +83,7 @@ enum Mode {
     Ok,
     Retryable,
     Permanent,
+    Panic,
 }
 
 /// A worker that turns each Tick into a Tock, recording what it sees; hooks let tests block or fail it.
@@ -159,6 +160,8 @@ impl Worker for Ticker {
             Mode::Ok => {}
             Mode::Retryable => return Err(HandlerError::retryable("flaky dependency").into()),
             Mode::Permanent => return Err(HandlerError::permanent("invalid order").into()),
+            Mode::Panic if tick.n == 0 => panic!("handler bug"),
+            Mode::Panic => {}
         }
         let mut out = OutBuffer::new();
         out.push(Tock {
@@ -299,6 +302,33 @@ async fn permanent_errors_and_poison_pills_are_dead_lettered_at_once() {
         kinds,
         [("decode".to_string(), 1), ("permanent".to_string(), 1)]
     );
+    scenario.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panicking_handler_dead_letters_its_record_and_the_worker_goes_on() {
+    static SPEC: WorkerSpec = spec("panicking", Ordering::PerPartition, 4, 3);
+    let mut worker = Ticker::new(&SPEC);
+    worker.mode = Mode::Panic;
+    let bus = Bus::with_partitions(1);
+    let mut scenario = Scenario::on(bus.clone()).worker(worker);
+    scenario.publish(&tick("k", 0)).await;
+    scenario.publish(&tick("k", 1)).await;
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    let dead = scenario.dead_letters("ticks.dlq");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].error_kind.as_str(), dead[0].original_offset),
+        ("panic", 0)
+    );
+    assert_eq!(
+        scenario.events::<Tock>(),
+        [Tock {
+            key: "k".into(),
+            n: 1
+        }]
+    );
+    assert_eq!(bus.committed("panicking", "ticks", 0), 2);
     scenario.shutdown().await.unwrap();
 }
 
