@@ -40,33 +40,47 @@ pub const SPECVERSION: &str = "1.0";
 /// The content type of protobuf payloads.
 pub const PROTOBUF: &str = "application/protobuf";
 
+/// Appends the `digits` lowest hex digits of `v`, most significant first.
+fn push_hex(out: &mut String, v: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(char::from(HEX[((v >> (i * 4)) & 0xf) as usize]));
+    }
+}
+
 /// A random id in UUID v4 format.
 pub fn new_id() -> String {
     let v = (fastrand::u128(..) & !(0xf000u128 << 64) | (0x4000u128 << 64)) & !(0xc000u128 << 48)
         | (0x8000u128 << 48);
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    let mut out = String::with_capacity(36);
+    push_hex(&mut out, v >> 96, 8);
+    out.push('-');
+    push_hex(&mut out, v >> 80, 4);
+    out.push('-');
+    push_hex(&mut out, v >> 64, 4);
+    out.push('-');
+    push_hex(&mut out, v >> 48, 4);
+    out.push('-');
+    push_hex(&mut out, v, 12);
+    out
 }
 
 /// A `traceparent` continuing the trace of `parent` (a new span id), or starting a new trace.
 pub fn child_traceparent(parent: Option<&str>) -> String {
-    let span = format!("{:016x}", fastrand::u64(1..));
-    let trace = parent
-        .and_then(|p| {
-            let mut parts = p.split('-');
-            let (_version, trace) = (parts.next()?, parts.next()?);
-            (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| trace.to_string())
-        })
-        .unwrap_or_else(|| format!("{:032x}", fastrand::u128(1..)));
-    format!("00-{trace}-{span}-01")
+    let trace = parent.and_then(|p| {
+        let trace = p.get(3..35)?;
+        (p.starts_with("00-") && trace.bytes().all(|b| b.is_ascii_hexdigit())).then_some(trace)
+    });
+    let mut out = String::with_capacity(55);
+    out.push_str("00-");
+    match trace {
+        Some(t) => out.push_str(t),
+        None => push_hex(&mut out, fastrand::u128(1..), 32),
+    }
+    out.push('-');
+    push_hex(&mut out, u128::from(fastrand::u64(1..)), 16);
+    out.push_str("-01");
+    out
 }
 
 #[cfg(test)]
@@ -80,6 +94,18 @@ mod tests {
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
         assert_ne!(new_id(), id);
+    }
+
+    #[test]
+    fn ids_are_hex_in_the_right_places() {
+        let id = new_id();
+        for (i, c) in id.chars().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(c.is_ascii_hexdigit() && !c.is_ascii_uppercase(), "{id}");
+            }
+        }
     }
 
     #[test]
