@@ -22,12 +22,18 @@ enum Command {
     /// Exit status: 0 compatible, 1 incompatible, 2 invalid input or usage.
     #[command(after_help = cmd::compat::EXAMPLES)]
     Compat(cmd::compat::CompatArgs),
+    /// Run the schema registry (the Confluent Schema Registry REST API).
+    ///
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and exits.
+    #[command(after_help = cmd::serve::EXAMPLES)]
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compat(args) => cmd::compat::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(code) => code,

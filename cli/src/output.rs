@@ -14,18 +14,72 @@ pub enum OutputFormat {
     Github,
 }
 
-/// Renders a report. `new` names the new schema's file, `old` the history's files (oldest first).
+/// For protobuf modules: the roots that violation files are relative to, and the rules that ran.
+#[derive(Debug)]
+pub struct ModuleRoots {
+    pub new: Root,
+    /// One per history entry, oldest first.
+    pub old: Vec<Root>,
+    pub rules: String,
+}
+
+/// A module root directory; when the module was given as one file compiled under another file's name (an old
+/// version `v1/order-v1.proto` compared as `order.proto`), that (module path, real file name) pair.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub dir: String,
+    pub alias: Option<(String, String)>,
+}
+
+impl Root {
+    fn display(&self, file: &str) -> String {
+        let file = match &self.alias {
+            Some((module_path, real)) if module_path == file => real.as_str(),
+            _ => file,
+        };
+        if self.dir == "." {
+            file.to_owned()
+        } else {
+            format!("{}/{file}", self.dir.trim_end_matches('/'))
+        }
+    }
+}
+
+/// Renders a report. `new` names the new schema's file, `old` the history's files (oldest first); `roots` is given
+/// for protobuf modules, whose violations name files relative to a module root.
 pub fn render_report(
     report: &Report,
     format: OutputFormat,
     new: &str,
     old: &[String],
     level: CompatibilityLevel,
+    roots: Option<&ModuleRoots>,
 ) -> String {
     let against = |v: &Violation| {
         v.against
             .and_then(|i| old.get(i))
             .map_or("", String::as_str)
+    };
+    // Protobuf rules are not all about reading data (FILE and PACKAGE protect generated code), so they name the
+    // check rather than a reader.
+    let describe = |v: &Violation| match roots {
+        Some(_) => format!("{} check against {}", v.direction.as_str(), against(v)),
+        None => describe_direction(v.direction, against(v)),
+    };
+    // The file a violation points into: the schema itself (Avro), or a module file under the new or old root.
+    let file_of = |v: &Violation| -> String {
+        match (&v.file, roots) {
+            (Some(f), Some(r)) => {
+                let root = if v.in_previous {
+                    v.against.and_then(|i| r.old.get(i))
+                } else {
+                    Some(&r.new)
+                };
+                root.map_or_else(|| f.clone(), |root| root.display(f))
+            }
+            (Some(f), None) => f.clone(),
+            (None, _) => new.to_owned(),
+        }
     };
     match format {
         OutputFormat::Json => {
@@ -37,7 +91,7 @@ pub fn render_report(
                         "rule": v.rule,
                         "path": v.path,
                         "pointer": v.pointer,
-                        "location": v.location.map(|l| json!({"file": new, "line": l.line, "column": l.column})),
+                        "location": v.location.map(|l| json!({"file": file_of(v), "line": l.line, "column": l.column})),
                         "message": v.message,
                         "detail": v.detail,
                         "direction": v.direction.as_str(),
@@ -45,11 +99,14 @@ pub fn render_report(
                     })
                 })
                 .collect();
-            let doc = json!({
+            let mut doc = json!({
                 "compatible": report.compatible,
                 "level": level.as_str(),
                 "violations": violations,
             });
+            if let Some(r) = roots {
+                doc["rules"] = json!(r.rules);
+            }
             format!(
                 "{}\n",
                 serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -62,14 +119,9 @@ pub fn render_report(
                 let _ = writeln!(
                     out,
                     "::error file={},line={line},col={col},title={}::{}",
-                    escape_property(new),
+                    escape_property(&file_of(v)),
                     escape_property(v.rule),
-                    escape_data(&format!(
-                        "{}: {} ({})",
-                        v.path,
-                        v.message,
-                        describe_direction(v.direction, against(v))
-                    ))
+                    escape_data(&format!("{}: {} ({})", v.path, v.message, describe(v)))
                 );
             }
             out
@@ -78,14 +130,18 @@ pub fn render_report(
             let mut out = String::new();
             for v in &report.violations {
                 let place = match v.location {
-                    Some(l) => format!("{new}:{}:{}", l.line, l.column),
-                    None => new.to_owned(),
+                    Some(l) => format!("{}:{}:{}", file_of(v), l.line, l.column),
+                    None => file_of(v),
                 };
                 let _ = writeln!(out, "{place}: {} at {}", v.rule, v.path);
                 let _ = writeln!(out, "  {}", v.message);
-                let _ = writeln!(out, "  ({})", describe_direction(v.direction, against(v)));
+                let _ = writeln!(out, "  ({})", describe(v));
             }
             let checked = level.versions_to_check(old.len()).len();
+            let level = match roots {
+                Some(r) => format!("{level} (rules {})", r.rules),
+                None => level.to_string(),
+            };
             if report.compatible {
                 let _ = writeln!(
                     out,

@@ -2,6 +2,8 @@
 //!
 //! * [`level`]: Confluent's compatibility levels and which versions each one checks.
 //! * [`avro`]: Apache Avro Java's reader/writer algorithm, and [`avro::check`] over a history.
+//! * [`proto`]: buf's breaking-change rules (`FILE`, `PACKAGE`, `WIRE_JSON`, `WIRE`) and Confluent's BACKWARD
+//!   check (`CONFLUENT`) over compiled .proto modules, with levels, rule selection and ignores.
 //! * [`rules`]: the one list of rules with their ids, purposes and categories.
 //! * [`violation`]: violations and reports, which are values, never errors.
 //!
@@ -10,6 +12,7 @@
 
 pub mod avro;
 pub mod level;
+pub mod proto;
 pub mod rules;
 pub mod violation;
 

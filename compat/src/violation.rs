@@ -36,7 +36,13 @@ pub struct Violation {
     pub path: String,
     /// A JSON pointer into the schema where the format has one (Avro: Java's format, `/fields/1/type`).
     pub pointer: Option<String>,
+    /// The file `location` is in, for formats whose schemas span several files (protobuf modules); `None` when the
+    /// schema is a single text (Avro).
+    pub file: Option<String>,
     pub location: Option<Location>,
+    /// True when `file` and `location` point into the earlier version rather than the new one (protobuf: an element
+    /// the new version deleted; for FORWARD checks, which compare with old and new swapped, the other way round).
+    pub in_previous: bool,
     /// What is wrong and how to fix it.
     pub message: String,
     /// The reference implementation's own message, for parity (Avro: Java's).
@@ -55,8 +61,13 @@ pub struct Report {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+        }
         if let Some(loc) = self.location {
             write!(f, "{}:{}: ", loc.line, loc.column)?;
+        } else if self.file.is_some() {
+            write!(f, " ")?;
         }
         write!(f, "{} at {}: {}", self.rule, self.path, self.message)
     }

@@ -166,3 +166,56 @@ fn source_code_info_locates_elements() {
         .expect("id location");
     assert_eq!(&id.span[..], &[16, 2, 16]);
 }
+
+#[test]
+fn encoded_descriptor_sets_carry_the_edition() {
+    use prost::Message as _;
+    let m = module("editions_2024");
+    let bytes = m.encode_file_descriptor_set(DescriptorFlavor::Faithful);
+    // prost-types ignores the edition field but reads everything else.
+    let decoded = prost_types::FileDescriptorSet::decode(&bytes[..]).expect("valid encoding");
+    let mut expected = m.to_file_descriptor_set();
+    // Decoding drops nothing else: compare after re-encoding both without the edition.
+    assert_eq!(decoded.encode_to_vec(), expected.encode_to_vec());
+    // Each editions file ends with field 14 = EDITION_2024 (1001 = 0xE9 0x07).
+    let edition_2024 = [0x70, 0xE9, 0x07];
+    let count = bytes.windows(3).filter(|w| *w == edition_2024).count();
+    assert!(count >= 2, "both editions files carry their edition");
+    // The lowered flavor has none.
+    let lowered = m.encode_file_descriptor_set(DescriptorFlavor::PreEditions);
+    expected = prost_types::FileDescriptorSet::decode(&lowered[..]).expect("valid");
+    assert!(expected.file.iter().all(|f| f.syntax() != "editions"));
+}
+
+#[test]
+fn language_features_are_found_up_the_scope_chain() {
+    use herald_schema::proto::Element;
+    let files = [(
+        "f.proto",
+        "edition = \"2024\";\nimport \"google/protobuf/cpp_features.proto\";\n\
+         option features.(pb.cpp).string_type = STRING;\n\
+         message M {\n  string a = 1;\n  string b = 2 [features.(pb.cpp).string_type = CORD];\n\
+         oneof o { string c = 3; }\n}\n",
+    )];
+    let m = compile(&files, &["f.proto"]).unwrap_or_else(|e| panic!("{e}"));
+    let msg = m.message_by_name("M").expect("message").id;
+    let (at, o) = m
+        .feature_setting(Element::Field(msg, 0), "(pb.cpp).string_type")
+        .expect("inherited");
+    assert!(matches!(at, Element::File(_)));
+    assert_eq!(o.as_ident(), Some("STRING"));
+    let (at, o) = m
+        .feature_setting(Element::Field(msg, 1), "(pb.cpp).string_type")
+        .expect("own");
+    assert_eq!(at, Element::Field(msg, 1));
+    assert_eq!(o.as_ident(), Some("CORD"));
+    assert_eq!(
+        m.feature_parent(Element::Field(msg, 2)),
+        Some(Element::Oneof(msg, 0))
+    );
+    assert!(
+        m.feature_setting(Element::Field(msg, 0), "field_presence")
+            .is_none(),
+        "edition default"
+    );
+}

@@ -257,3 +257,32 @@ fn mutated_inputs_never_panic() {
         assert!(compiled > 0);
     });
 }
+
+#[test]
+fn large_messages_compile_in_bounded_time() {
+    // Many fields, reserved ranges, enum values and proto3 optional fields in one message: every check is
+    // near-linear, so this stays well under the bound even in a debug build on a busy machine.
+    let n = 5_000;
+    let mut text = String::from("syntax = \"proto3\";\nmessage Big {\n");
+    for i in 0..n {
+        text.push_str(&format!("  optional int32 f{i} = {};\n", i + 1));
+    }
+    for i in 0..n {
+        let r = 100_000 + 2 * i;
+        text.push_str(&format!("  reserved {r};\n  reserved \"old{i}\";\n"));
+    }
+    text.push_str("}\nenum E {\n");
+    for i in 0..n {
+        text.push_str(&format!("  E{i} = {i};\n  reserved {};\n", 100_000 + i));
+    }
+    text.push_str("}\n");
+    let start = std::time::Instant::now();
+    let module = compile(&[("big.proto", text.as_str())], &["big.proto"]).expect("compiles");
+    assert_eq!(module.messages()[0].oneofs.len(), n);
+    let _ = module.to_file_descriptor_set();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
+}

@@ -1,3 +1,4 @@
 //! One module per `herald` subcommand.
 
 pub mod compat;
+pub mod serve;

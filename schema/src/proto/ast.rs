@@ -21,6 +21,15 @@ pub enum ImportKind {
     Default,
     Public,
     Weak,
+    /// `import option "x.proto";` (edition 2024): the file is needed only for custom options.
+    Option,
+}
+
+/// Edition 2024's symbol visibility keywords on messages and enums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    Export,
+    Local,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +137,8 @@ pub struct FieldAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +181,8 @@ pub struct ExtendAst {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageAst {
     pub name: Ident,
+    /// `export` / `local` (edition 2024).
+    pub visibility: Option<Visibility>,
     pub fields: Vec<FieldAst>,
     pub oneofs: Vec<OneofAst>,
     pub messages: Vec<MessageAst>,
@@ -182,6 +195,8 @@ pub struct MessageAst {
     pub field_order: Vec<(Option<usize>, usize)>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,16 +207,22 @@ pub struct EnumValueAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumAst {
     pub name: Ident,
+    /// `export` / `local` (edition 2024).
+    pub visibility: Option<Visibility>,
     pub values: Vec<EnumValueAst>,
     pub options: Vec<OptionAst>,
     pub reserved: Vec<ReservedAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +235,8 @@ pub struct RpcAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,4 +246,6 @@ pub struct ServiceAst {
     pub options: Vec<OptionAst>,
     pub span: Span,
     pub comment: Option<String>,
+    /// A comment on the same line after the declaration (after `;`, or after `{` for blocks).
+    pub trailing_comment: Option<String>,
 }

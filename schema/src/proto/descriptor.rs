@@ -38,6 +38,26 @@ impl Module {
         }
     }
 
+    /// The descriptor set in protobuf binary form (what `protoc --descriptor_set_out --include_imports` writes).
+    /// Unlike the `prost_types` value, it carries `FileDescriptorProto.edition` (field 14) for editions files in the
+    /// faithful flavor, which prost-types 0.14 has no field for.
+    pub fn encode_file_descriptor_set(&self, flavor: DescriptorFlavor) -> Vec<u8> {
+        use prost::Message as _;
+        use prost::encoding::{WireType, encode_key, encode_varint};
+        let mut out = Vec::new();
+        for f in &self.files {
+            let mut bytes = self.file_descriptor_proto_as(f.id, flavor).encode_to_vec();
+            if let (DescriptorFlavor::Faithful, Syntax::Editions(e)) = (flavor, f.syntax) {
+                encode_key(14, WireType::Varint, &mut bytes);
+                encode_varint(e.number() as u64, &mut bytes);
+            }
+            encode_key(1, WireType::LengthDelimited, &mut out);
+            encode_varint(bytes.len() as u64, &mut out);
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
     /// One file as a `FileDescriptorProto` (with `source_code_info`), as protoc writes it.
     pub fn file_descriptor_proto(&self, id: FileId) -> FileDescriptorProto {
         self.file_descriptor_proto_as(id, DescriptorFlavor::Faithful)
@@ -63,7 +83,13 @@ impl Module {
         let mut out = FileDescriptorProto {
             name: Some(f.path.clone()),
             package: f.package.clone(),
-            dependency: f.dependencies.iter().map(|d| d.path.clone()).collect(),
+            // `import option` files go to `option_dependency`, which prost-types 0.14 does not have.
+            dependency: f
+                .dependencies
+                .iter()
+                .filter(|d| d.kind != ImportKind::Option)
+                .map(|d| d.path.clone())
+                .collect(),
             public_dependency: index_of(&f.dependencies, ImportKind::Public),
             weak_dependency: index_of(&f.dependencies, ImportKind::Weak),
             // Recorded as written: a file without a `syntax` statement has none.
@@ -167,6 +193,7 @@ fn strip_features(fd: &mut FileDescriptorProto) {
 
 fn index_of(deps: &[Dependency], kind: ImportKind) -> Vec<i32> {
     deps.iter()
+        .filter(|d| d.kind != ImportKind::Option)
         .enumerate()
         .filter(|(_, d)| d.kind == kind)
         .map(|(i, _)| i as i32)
@@ -193,10 +220,10 @@ impl Cx<'_> {
 
     /// Records a location for the current path (0-based line/column, three numbers when on one line).
     fn loc(&mut self, span: Span) {
-        self.loc_commented(span, None);
+        self.loc_commented(span, None, None);
     }
 
-    fn loc_commented(&mut self, span: Span, comment: Option<&str>) {
+    fn loc_commented(&mut self, span: Span, comment: Option<&str>, trailing: Option<&str>) {
         let a = self.file.line_col(span.start);
         let b = self.file.line_col(span.end);
         let (l1, c1, l2, c2) = (
@@ -214,13 +241,14 @@ impl Cx<'_> {
             path: self.path.clone(),
             span,
             leading_comments: comment.map(str::to_string),
+            trailing_comments: trailing.map(str::to_string),
             ..Default::default()
         });
     }
 
     fn message(&mut self, id: MessageId) -> DescriptorProto {
         let m = self.module.message(id);
-        self.loc_commented(m.span, m.comment.as_deref());
+        self.loc_commented(m.span, m.comment.as_deref(), m.trailing_comment.as_deref());
         let mut out = DescriptorProto {
             name: Some(m.name.clone()),
             ..Default::default()
@@ -293,7 +321,7 @@ impl Cx<'_> {
     }
 
     fn field(&mut self, f: &Field) -> FieldDescriptorProto {
-        self.loc_commented(f.span, f.comment.as_deref());
+        self.loc_commented(f.span, f.comment.as_deref(), f.trailing_comment.as_deref());
         let editions = matches!(self.file.syntax, Syntax::Editions(_));
         let ty = if self.lower && f.is_delimited() {
             10
@@ -352,14 +380,14 @@ impl Cx<'_> {
 
     fn enum_(&mut self, id: EnumId) -> EnumDescriptorProto {
         let e = self.module.enum_(id);
-        self.loc_commented(e.span, e.comment.as_deref());
+        self.loc_commented(e.span, e.comment.as_deref(), e.trailing_comment.as_deref());
         let mut out = EnumDescriptorProto {
             name: Some(e.name.clone()),
             ..Default::default()
         };
         for (i, v) in e.values.iter().enumerate() {
             self.with(&[2, i as i32], |cx| {
-                cx.loc_commented(v.span, v.comment.as_deref())
+                cx.loc_commented(v.span, v.comment.as_deref(), v.trailing_comment.as_deref())
             });
             let mut options = EnumValueOptions::default();
             for o in &v.options {
@@ -401,14 +429,14 @@ impl Cx<'_> {
 
     fn service(&mut self, id: ServiceId) -> ServiceDescriptorProto {
         let s = self.module.service(id);
-        self.loc_commented(s.span, s.comment.as_deref());
+        self.loc_commented(s.span, s.comment.as_deref(), s.trailing_comment.as_deref());
         let mut out = ServiceDescriptorProto {
             name: Some(s.name.clone()),
             ..Default::default()
         };
         for (i, m) in s.methods.iter().enumerate() {
             self.with(&[2, i as i32], |cx| {
-                cx.loc_commented(m.span, m.comment.as_deref())
+                cx.loc_commented(m.span, m.comment.as_deref(), m.trailing_comment.as_deref())
             });
             let mut options = MethodOptions::default();
             for o in &m.options {

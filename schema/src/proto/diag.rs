@@ -30,6 +30,8 @@ pub struct Diagnostic {
     pub span: Span,
     /// Line and column (1-based) of `span.start`.
     pub start: LineCol,
+    /// Line and column (1-based) of `span.end`, for tools that underline the whole range.
+    pub end: LineCol,
     pub message: String,
 }
 
@@ -48,6 +50,24 @@ impl fmt::Display for Diagnostics {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.iter()
     }
 }
 
@@ -78,6 +98,7 @@ pub(crate) fn make(
         file: file.to_string(),
         span,
         start: index.line_col(text, span.start),
+        end: index.line_col(text, span.end),
         message,
     }
 }

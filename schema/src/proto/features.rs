@@ -52,11 +52,35 @@ pub struct Features {
     pub utf8_validation: Utf8Validation,
     pub message_encoding: MessageEncoding,
     pub json_format: JsonFormat,
+    /// Which messages and enums other files may use when they are not marked `export` or `local` (edition 2024).
+    pub default_symbol_visibility: DefaultSymbolVisibility,
+}
+
+/// `features.default_symbol_visibility` (edition 2024): the visibility of messages and enums without `export` or
+/// `local`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DefaultSymbolVisibility {
+    /// Everything is visible to importing files (the rule before edition 2024).
+    ExportAll,
+    /// Top-level messages and enums are exported, nested ones are local (the edition 2024 default).
+    ExportTopLevel,
+    /// Everything is local unless marked `export`.
+    LocalAll,
+    /// Everything is local unless marked `export`, and nested types may not be exported.
+    Strict,
 }
 
 impl Features {
-    /// The defaults of a file's syntax or edition (2023 and 2024 agree on these six).
+    /// The defaults of a file's syntax or edition (2023 and 2024 agree on the first six).
     pub fn defaults(syntax: Syntax) -> Features {
+        let mut f = Features::legacy_defaults(syntax);
+        if syntax == Syntax::Editions(Edition::E2024) {
+            f.default_symbol_visibility = DefaultSymbolVisibility::ExportTopLevel;
+        }
+        f
+    }
+
+    fn legacy_defaults(syntax: Syntax) -> Features {
         match syntax {
             Syntax::Proto2 => Features {
                 field_presence: FieldPresence::Explicit,
@@ -65,6 +89,7 @@ impl Features {
                 utf8_validation: Utf8Validation::None,
                 message_encoding: MessageEncoding::LengthPrefixed,
                 json_format: JsonFormat::LegacyBestEffort,
+                default_symbol_visibility: DefaultSymbolVisibility::ExportAll,
             },
             Syntax::Proto3 => Features {
                 field_presence: FieldPresence::Implicit,
@@ -73,6 +98,7 @@ impl Features {
                 utf8_validation: Utf8Validation::Verify,
                 message_encoding: MessageEncoding::LengthPrefixed,
                 json_format: JsonFormat::Allow,
+                default_symbol_visibility: DefaultSymbolVisibility::ExportAll,
             },
             Syntax::Editions(Edition::E2023 | Edition::E2024) => Features {
                 field_presence: FieldPresence::Explicit,
@@ -81,6 +107,7 @@ impl Features {
                 utf8_validation: Utf8Validation::Verify,
                 message_encoding: MessageEncoding::LengthPrefixed,
                 json_format: JsonFormat::Allow,
+                default_symbol_visibility: DefaultSymbolVisibility::ExportAll,
             },
         }
     }
@@ -141,7 +168,17 @@ impl Features {
                 }
             }
             // Features that exist in descriptor.proto but are not modelled here are accepted as written.
-            "enforce_naming_style" | "default_symbol_visibility" => {}
+            "default_symbol_visibility" => {
+                self.default_symbol_visibility = match v.as_str() {
+                    "EXPORT_ALL" => DefaultSymbolVisibility::ExportAll,
+                    "EXPORT_TOP_LEVEL" => DefaultSymbolVisibility::ExportTopLevel,
+                    "LOCAL_ALL" => DefaultSymbolVisibility::LocalAll,
+                    "STRICT" => DefaultSymbolVisibility::Strict,
+                    _ => return Err(bad()),
+                }
+            }
+            // Naming style enforcement (edition 2024) is accepted but not checked.
+            "enforce_naming_style" => {}
             _ => return Err(format!("unknown feature `features.{name}`")),
         }
         Ok(())

@@ -21,20 +21,28 @@ pub(crate) struct Token {
     pub span: Span,
     /// Comment text directly before this token (for source info), without the comment markers.
     pub leading_comment: Option<String>,
+    /// A comment after this token on the same line (`int32 id = 1; // the id` on the `;`).
+    pub trailing_comment: Option<String>,
 }
 
 /// Lexes `text`; lexical errors are returned beside the tokens (the bad characters are skipped).
 pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
     let b = text.as_bytes();
-    let mut i = 0usize;
-    let mut toks = Vec::new();
+    // A UTF-8 byte order mark is not part of the text.
+    let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut toks = Vec::with_capacity(text.len() / 6 + 1);
     let mut errs = Vec::new();
     let mut comment: Option<String> = None;
+    // True from a token to the end of its line: a comment there trails the token.
+    let mut same_line = false;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
-            if c == b'\n' && i + 1 < b.len() && b[i + 1] == b'\n' {
-                comment = None; // a blank line detaches a comment
+            if c == b'\n' {
+                same_line = false;
+                if i + 1 < b.len() && b[i + 1] == b'\n' {
+                    comment = None; // a blank line detaches a comment
+                }
             }
             i += 1;
             continue;
@@ -42,19 +50,31 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
         let start = i;
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
             let end = memchr_nl(b, i);
-            let body = text[i + 2..end]
-                .strip_prefix(' ')
+            let line = text[i + 2..end]
+                .strip_suffix('\r')
                 .unwrap_or(&text[i + 2..end]);
-            let c = comment.get_or_insert_with(String::new);
-            c.push_str(body);
-            c.push('\n');
+            let body = line.strip_prefix(' ').unwrap_or(line);
+            if same_line && let Some(last) = toks.last_mut() {
+                let t: &mut Token = last;
+                t.trailing_comment = Some(format!("{body}\n"));
+            } else {
+                let c = comment.get_or_insert_with(String::new);
+                c.push_str(body);
+                c.push('\n');
+            }
             i = end;
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'*') {
             match text[i + 2..].find("*/") {
                 Some(p) => {
-                    comment = Some(text[i + 2..i + 2 + p].trim().to_string());
+                    let body = text[i + 2..i + 2 + p].trim().to_string();
+                    if same_line && let Some(last) = toks.last_mut() {
+                        let t: &mut Token = last;
+                        t.trailing_comment = Some(body);
+                    } else {
+                        comment = Some(body);
+                    }
                     i = i + 2 + p + 2;
                 }
                 None => {
@@ -68,11 +88,13 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
             continue;
         }
         let leading_comment = comment.take();
+        same_line = true;
         let push = |toks: &mut Vec<Token>, tok: Tok, end: usize| {
             toks.push(Token {
                 tok,
                 span: Span::new(start, end),
                 leading_comment: leading_comment.clone(),
+                trailing_comment: None,
             });
         };
         if c.is_ascii_alphabetic() || c == b'_' {
@@ -110,6 +132,7 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
         tok: Tok::Eof,
         span: Span::new(b.len(), b.len()),
         leading_comment: comment.take(),
+        trailing_comment: None,
     });
     (toks, errs)
 }
@@ -347,6 +370,15 @@ mod tests {
         assert_eq!(t[4].tok, Tok::Str(b"aAA".to_vec()));
         assert_eq!(t[5].tok, Tok::Float(0.5));
         assert_eq!(t[6].tok, Tok::Eof);
+    }
+
+    #[test]
+    fn skips_a_byte_order_mark_and_carriage_returns() {
+        let (t, e) = lex("\u{feff}// c\r\nmessage\r\n");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(t[0].tok, Tok::Ident);
+        assert_eq!(t[0].span, Span::new(9, 16));
+        assert_eq!(t[0].leading_comment.as_deref(), Some("c\n"));
     }
 
     #[test]

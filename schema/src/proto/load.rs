@@ -109,6 +109,7 @@ pub(crate) fn load_all(
                 file: root.to_string(),
                 span: Span::default(),
                 start: crate::span::LineCol { line: 1, column: 1 },
+                end: crate::span::LineCol { line: 1, column: 1 },
                 message: format!("file not found: {root}"),
             });
             continue;
@@ -131,6 +132,19 @@ pub(crate) fn load_all(
             *next += 1;
             let path = imp.path.text.clone();
             let span = imp.path.span;
+            if let Some(problem) = non_canonical(&path) {
+                let msg = format!("import path `{path}` {problem}");
+                errors.push(make(
+                    DiagnosticKind::Import,
+                    &top.path,
+                    &top.text,
+                    &top.index,
+                    span,
+                    msg,
+                ));
+                top.deps.push(usize::MAX);
+                continue;
+            }
             match state.get(&path) {
                 Some(State::Done(i)) => top.deps.push(*i),
                 Some(State::Visiting) => {
@@ -175,88 +189,25 @@ pub(crate) fn load_all(
         }
         if let Some(State::Done(i)) = state.get(root) {
             entries.push(*i);
-            continue;
-        }
-        let Some(first) = open(source, root) else {
-            errors.push(Diagnostic {
-                kind: DiagnosticKind::Import,
-                file: root.to_string(),
-                span: Span::default(),
-                start: crate::span::LineCol { line: 1, column: 1 },
-                message: format!("file not found: {root}"),
-            });
-            continue;
-        };
-        // Iterative depth-first walk: (file being loaded, index of its next import to visit).
-        let mut stack: Vec<(Loaded, usize)> = vec![(parse_file(root, first, errors), 0)];
-        state.insert(root.to_string(), State::Visiting);
-        while let Some((top, next)) = stack.last_mut() {
-            if *next < top.ast.imports.len() {
-                let imp = &top.ast.imports[*next];
-                *next += 1;
-                let path = imp.path.text.clone();
-                let span = imp.path.span;
-                match state.get(&path) {
-                    Some(State::Done(i)) => top.deps.push(*i),
-                    Some(State::Visiting) => {
-                        let mut chain: Vec<&str> = stack
-                            .iter()
-                            .map(|(l, _)| l.path.as_str())
-                            .skip_while(|p| *p != path)
-                            .collect();
-                        chain.push(&path);
-                        let msg = format!("import cycle: {}", chain.join(" -> "));
-                        let top = &stack.last().map(|(l, _)| l).expect("stack is not empty");
-                        errors.push(make(
-                            DiagnosticKind::Import,
-                            &top.path,
-                            &top.text,
-                            &top.index,
-                            span,
-                            msg,
-                        ));
-                        stack
-                            .last_mut()
-                            .expect("stack is not empty")
-                            .0
-                            .deps
-                            .push(usize::MAX);
-                    }
-                    None => match open(source, &path) {
-                        Some(text) => {
-                            let l = parse_file(&path, text, errors);
-                            state.insert(path, State::Visiting);
-                            stack.push((l, 0));
-                        }
-                        None => {
-                            let msg = format!("imported file not found: {path}");
-                            errors.push(make(
-                                DiagnosticKind::Import,
-                                &top.path,
-                                &top.text,
-                                &top.index,
-                                span,
-                                msg,
-                            ));
-                            top.deps.push(usize::MAX);
-                        }
-                    },
-                }
-            } else {
-                let (done, _) = stack.pop().expect("stack is not empty");
-                let i = out.len();
-                state.insert(done.path.clone(), State::Done(i));
-                out.push(done);
-                if let Some((parent, _)) = stack.last_mut() {
-                    parent.deps.push(i);
-                }
-            }
-        }
-        if let Some(State::Done(i)) = state.get(root) {
-            entries.push(*i);
         }
     }
     (out, entries)
+}
+
+/// Why an import path is not a canonical relative path (protoc's rule), if it is not.
+fn non_canonical(path: &str) -> Option<&'static str> {
+    if path.contains('\\') {
+        Some("must use `/`, not backslashes")
+    } else if path.starts_with('/') {
+        Some("must be relative to an include root")
+    } else if path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        Some("must not be empty or contain empty, `.` or `..` components")
+    } else {
+        None
+    }
 }
 
 fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
@@ -268,24 +219,10 @@ fn open(source: &dyn FileSource, path: &str) -> Option<(String, bool)> {
 
 fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diagnostic>) -> Loaded {
     let index = LineIndex::new(&text);
-    let (ast, errs, soft) = parser::parse(&text);
-    for (span, msg) in errs {
-        let kind = if msg.starts_with("unexpected character")
-            || msg.contains("literal")
-            || msg.contains("escape")
-            || msg.contains("comment")
-            || msg.contains("in number")
-        {
-            DiagnosticKind::Lex
-        } else {
-            DiagnosticKind::Syntax
-        };
-        errors.push(make(kind, path, &text, &index, span, msg));
-    }
-    let soft_errors = soft
-        .into_iter()
-        .map(|(span, msg)| make(DiagnosticKind::Validate, path, &text, &index, span, msg))
-        .collect();
+    let parsed = parser::parse(&text);
+    let (fatal, soft_errors) = diagnostics(path, &text, &index, &parsed);
+    errors.extend(fatal);
+    let ast = parsed.ast;
     Loaded {
         path: path.to_string(),
         text,
@@ -295,4 +232,21 @@ fn parse_file(path: &str, (text, builtin): (String, bool), errors: &mut Vec<Diag
         deps: Vec::new(),
         soft_errors,
     }
+}
+
+/// The diagnostics of a parse: (errors that stop compilation, errors reported along with resolution).
+pub(crate) fn diagnostics(
+    path: &str,
+    text: &str,
+    index: &LineIndex,
+    parsed: &parser::Parsed,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let located = |kind: DiagnosticKind, list: &[parser::Located]| -> Vec<Diagnostic> {
+        list.iter()
+            .map(|(span, msg)| make(kind, path, text, index, *span, msg.clone()))
+            .collect()
+    };
+    let mut fatal = located(DiagnosticKind::Lex, &parsed.lex);
+    fatal.extend(located(DiagnosticKind::Syntax, &parsed.syntax));
+    (fatal, located(DiagnosticKind::Validate, &parsed.soft))
 }

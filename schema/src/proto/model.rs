@@ -1,9 +1,8 @@
 //! The resolved descriptor model: files, messages, fields, enums, services and extensions of a compiled module,
 //! with fully-qualified names, resolved types, resolved editions features and a span on every element.
 
-use std::collections::HashMap;
-
-use super::ast::{OptionNamePart, ValueAst};
+pub use super::ast::Visibility;
+use super::ast::{OptionNamePart, ValueAst, ValueKind};
 use super::features::Features;
 use crate::span::{LineCol, LineIndex, Span};
 
@@ -51,7 +50,7 @@ pub struct Module {
     pub(crate) enums: Vec<Enum>,
     pub(crate) services: Vec<Service>,
     pub(crate) extensions: Vec<Field>,
-    pub(crate) symbols: HashMap<String, SymbolEntry>,
+    pub(crate) symbols: super::fasthash::FastMap<String, SymbolEntry>,
     pub(crate) entry: Vec<FileId>,
 }
 
@@ -121,6 +120,8 @@ pub enum ImportKind {
     Default,
     Public,
     Weak,
+    /// `import option` (edition 2024): only for custom options; not written to `dependency` in descriptors.
+    Option,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +165,51 @@ impl OptionSetting {
     pub fn is_simple(&self, name: &str) -> bool {
         self.name.len() == 1 && !self.name[0].is_extension && self.name[0].name == name
     }
+
+    /// The value when it is a string literal (invalid UTF-8 replaced).
+    pub fn as_str(&self) -> Option<String> {
+        match &self.value.kind {
+            ValueKind::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
+            _ => None,
+        }
+    }
+
+    /// The value when it is `true` or `false`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.as_ident()? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The value when it is an identifier (an enum value name such as `NO_SIDE_EFFECTS`, `true`, `inf`).
+    pub fn as_ident(&self) -> Option<&str> {
+        match &self.value.kind {
+            ValueKind::Ident {
+                negative: false,
+                name,
+            } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The value when it is an integer that fits in an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.value.kind {
+            ValueKind::Int {
+                negative,
+                magnitude: Some(m),
+            } => {
+                if negative {
+                    0i64.checked_sub_unsigned(m)
+                } else {
+                    i64::try_from(m).ok()
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A .proto file.
@@ -173,6 +219,8 @@ pub struct File {
     /// The path as imported (relative to an include root), e.g. `shop/v1/order.proto`.
     pub path: String,
     pub package: Option<String>,
+    /// Where the package name is written.
+    pub package_span: Option<Span>,
     pub syntax: Syntax,
     /// Where `syntax = ...` or `edition = ...` was written (`None` when omitted: proto2).
     pub syntax_span: Option<Span>,
@@ -233,9 +281,15 @@ pub struct Message {
     pub map_entry: bool,
     /// The message of a proto2 group field.
     pub group: bool,
+    /// `export` / `local` as written (edition 2024).
+    pub visibility: Option<Visibility>,
+    /// Whether other files may use this message (edition 2024 visibility; always true before 2024).
+    pub exported: bool,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Message {
@@ -251,6 +305,35 @@ impl Message {
 
     pub fn option(&self, name: &str) -> Option<&OptionSetting> {
         self.options.iter().find(|o| o.is_simple(name))
+    }
+
+    /// True when `number` is in a `reserved` range.
+    pub fn is_reserved_number(&self, number: i32) -> bool {
+        self.reserved_ranges.iter().any(|r| r.contains(number))
+    }
+
+    /// True when `name` is a `reserved` name.
+    pub fn is_reserved_name(&self, name: &str) -> bool {
+        self.reserved_names.iter().any(|r| r.name == name)
+    }
+
+    /// True when `number` is in an extension range.
+    pub fn is_extension_number(&self, number: i32) -> bool {
+        self.extension_ranges
+            .iter()
+            .any(|r| r.range.contains(number))
+    }
+
+    /// The real (not synthetic) oneofs, with their indexes.
+    pub fn real_oneofs(&self) -> impl Iterator<Item = (usize, &Oneof)> {
+        self.oneofs.iter().enumerate().filter(|(_, o)| !o.synthetic)
+    }
+}
+
+impl FieldRange {
+    /// True when `n` lies in the range (both ends included).
+    pub fn contains(&self, n: i32) -> bool {
+        self.start <= n && n <= self.end
     }
 }
 
@@ -282,6 +365,8 @@ pub struct Oneof {
     /// The oneof protoc synthesizes for a proto3 `optional` field.
     pub synthetic: bool,
     pub span: Span,
+    /// The name as written (for a synthetic oneof, its field's name).
+    pub name_span: Span,
 }
 
 /// A field's label as in the descriptor.
@@ -422,7 +507,13 @@ pub struct Field {
     pub features: Features,
     pub span: Span,
     pub name_span: Span,
+    /// Where the field number is written.
+    pub number_span: Span,
+    /// Where the type is written (`map<...>` for maps, the group name for groups).
+    pub type_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Field {
@@ -478,9 +569,15 @@ pub struct Enum {
     pub reserved_names: Vec<Reserved>,
     pub options: Vec<OptionSetting>,
     pub features: Features,
+    /// `export` / `local` as written (edition 2024).
+    pub visibility: Option<Visibility>,
+    /// Whether other files may use this enum (edition 2024 visibility; always true before 2024).
+    pub exported: bool,
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Enum {
@@ -491,6 +588,21 @@ impl Enum {
 
     pub fn value_by_name(&self, name: &str) -> Option<&EnumValue> {
         self.values.iter().find(|v| v.name == name)
+    }
+
+    /// The first value with this number (several when aliases are allowed).
+    pub fn value_by_number(&self, number: i32) -> Option<&EnumValue> {
+        self.values.iter().find(|v| v.number == number)
+    }
+
+    /// True when `number` is in a `reserved` range.
+    pub fn is_reserved_number(&self, number: i32) -> bool {
+        self.reserved_ranges.iter().any(|r| r.contains(number))
+    }
+
+    /// True when `name` is a `reserved` name.
+    pub fn is_reserved_name(&self, name: &str) -> bool {
+        self.reserved_names.iter().any(|r| r.name == name)
     }
 
     pub fn option(&self, name: &str) -> Option<&OptionSetting> {
@@ -506,7 +618,11 @@ pub struct EnumValue {
     pub options: Vec<OptionSetting>,
     pub features: Features,
     pub span: Span,
+    pub name_span: Span,
+    pub number_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -521,6 +637,8 @@ pub struct Service {
     pub span: Span,
     pub name_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -534,7 +652,13 @@ pub struct Method {
     pub options: Vec<OptionSetting>,
     pub features: Features,
     pub span: Span,
+    pub name_span: Span,
+    /// Where the request and response types are written.
+    pub input_span: Span,
+    pub output_span: Span,
     pub comment: Option<String>,
+    /// The comment after the declaration on the same line.
+    pub trailing_comment: Option<String>,
 }
 
 impl Method {
@@ -543,7 +667,100 @@ impl Method {
     }
 }
 
+/// Any element of a module that can carry options, for walks up the scope chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Element {
+    File(FileId),
+    Message(MessageId),
+    /// A field of a message, by index into [`Message::fields`].
+    Field(MessageId, usize),
+    /// A oneof of a message, by index into [`Message::oneofs`].
+    Oneof(MessageId, usize),
+    Extension(ExtensionId),
+    Enum(EnumId),
+    /// A value of an enum, by index into [`Enum::values`].
+    EnumValue(EnumId, usize),
+    Service(ServiceId),
+    /// A method of a service, by index into [`Service::methods`].
+    Method(ServiceId, usize),
+}
+
 impl Module {
+    /// The options written on an element.
+    pub fn options_of(&self, element: Element) -> &[OptionSetting] {
+        match element {
+            Element::File(f) => &self.file(f).options,
+            Element::Message(m) => &self.message(m).options,
+            Element::Field(m, i) => &self.message(m).fields[i].options,
+            Element::Oneof(m, i) => &self.message(m).oneofs[i].options,
+            Element::Extension(x) => &self.extension(x).options,
+            Element::Enum(e) => &self.enum_(e).options,
+            Element::EnumValue(e, i) => &self.enum_(e).values[i].options,
+            Element::Service(s) => &self.service(s).options,
+            Element::Method(s, i) => &self.service(s).methods[i].options,
+        }
+    }
+
+    /// The element whose features an element inherits: field → oneof (if any) → message → enclosing messages →
+    /// file; enum value → enum; method → service; an extension → the message its `extend` block is in, or the
+    /// file.
+    pub fn feature_parent(&self, element: Element) -> Option<Element> {
+        let scope_of_message = |m: MessageId| match self.message(m).parent {
+            Some(p) => Element::Message(p),
+            None => Element::File(self.message(m).file),
+        };
+        Some(match element {
+            Element::File(_) => return None,
+            Element::Message(m) => scope_of_message(m),
+            Element::Field(m, i) => match self.message(m).fields[i].oneof_index {
+                Some(o) if !self.message(m).oneofs[o].synthetic => Element::Oneof(m, o),
+                _ => Element::Message(m),
+            },
+            Element::Oneof(m, _) => Element::Message(m),
+            Element::Extension(x) => {
+                let f = self.extension(x);
+                let scope = f.full_name.rsplit_once('.').map(|(s, _)| s);
+                match scope.and_then(|s| self.lookup(s)) {
+                    Some(Symbol::Message(m)) => Element::Message(m),
+                    _ => Element::File(f.file),
+                }
+            }
+            Element::Enum(e) => match self.enum_(e).parent {
+                Some(p) => Element::Message(p),
+                None => Element::File(self.enum_(e).file),
+            },
+            Element::EnumValue(e, _) => Element::Enum(e),
+            Element::Service(s) => Element::File(self.service(s).file),
+            Element::Method(s, _) => Element::Service(s),
+        })
+    }
+
+    /// The nearest explicit setting of a feature for an element: its own `features.<name>` option, else its
+    /// parent's, and so on up to the file. `name` is written as after `features.`: `field_presence`,
+    /// `(pb.cpp).string_type`. `None` means the edition's default applies. The six core features are also
+    /// resolved on every element's `features`; this serves language features and rules that care where a feature
+    /// was set.
+    pub fn feature_setting(
+        &self,
+        element: Element,
+        name: &str,
+    ) -> Option<(Element, &OptionSetting)> {
+        let mut current = Some(element);
+        while let Some(e) = current {
+            let found = self.options_of(e).iter().rev().find(|o| {
+                o.name
+                    .first()
+                    .is_some_and(|p| !p.is_extension && p.name == "features")
+                    && o.name_text().strip_prefix("features.") == Some(name)
+            });
+            if let Some(o) = found {
+                return Some((e, o));
+            }
+            current = self.feature_parent(e);
+        }
+        None
+    }
+
     /// All files, dependencies before the files that import them.
     pub fn files(&self) -> &[File] {
         &self.files

@@ -20,21 +20,43 @@ enum Lang {
 /// An error message and where it applies.
 pub(crate) type Located = (Span, String);
 
-/// Parses one file; returns the tree (as much as could be parsed), the syntax errors, and the errors that leave the
-/// tree complete (see `Parser::soft_errors`).
-pub(crate) fn parse(text: &str) -> (FileAst, Vec<Located>, Vec<Located>) {
-    let (toks, errors) = lex(text);
+/// What parsing one file produced.
+pub(crate) struct Parsed {
+    /// The tree, as much as could be parsed.
+    pub ast: FileAst,
+    /// Malformed characters, numbers, strings and comments.
+    pub lex: Vec<Located>,
+    /// Text that does not follow the grammar.
+    pub syntax: Vec<Located>,
+    /// Errors in well-formed statements (see `Parser::soft_errors`): the tree is complete.
+    pub soft: Vec<Located>,
+}
+
+/// Parses one file.
+pub(crate) fn parse(text: &str) -> Parsed {
+    let (mut toks, lex) = lex(text);
+    let trailing = toks
+        .iter_mut()
+        .filter_map(|t| t.trailing_comment.take().map(|c| (t.span.end, c)))
+        .collect();
     let mut p = Parser {
+        trailing,
         text,
         toks,
         pos: 0,
-        errors,
+        errors: Vec::new(),
         depth: 0,
         lang: Lang::Proto2,
         soft_errors: Vec::new(),
+        edition_2024: false,
     };
-    let file = p.file();
-    (file, p.errors, p.soft_errors)
+    let ast = p.file();
+    Parsed {
+        ast,
+        lex,
+        syntax: p.errors,
+        soft: p.soft_errors,
+    }
 }
 
 struct Parser<'a> {
@@ -47,6 +69,10 @@ struct Parser<'a> {
     /// Errors in well-formed statements (a label where none is allowed, ...): parsing goes on normally, and the
     /// resolver still runs so that its errors are reported too.
     soft_errors: Vec<(Span, String)>,
+    /// Edition 2024 adds `export`/`local` and `import option`.
+    edition_2024: bool,
+    /// Trailing comments by the end offset of the token they follow.
+    trailing: std::collections::HashMap<u32, String>,
 }
 
 /// The error has been recorded already.
@@ -61,12 +87,28 @@ impl Parser<'_> {
         &self.toks[(self.pos + n).min(self.toks.len() - 1)]
     }
 
+    /// Consumes the current token. The parser never looks behind its position, so the token is moved out (the
+    /// final end-of-file token stays, and is cloned).
     fn bump(&mut self) -> Token {
-        let t = self.peek().clone();
         if self.pos < self.toks.len() - 1 {
+            let span = self.toks[self.pos].span;
+            let placeholder = Token {
+                trailing_comment: None,
+                tok: Tok::Eof,
+                span,
+                leading_comment: None,
+            };
+            let t = std::mem::replace(&mut self.toks[self.pos], placeholder);
             self.pos += 1;
+            t
+        } else {
+            self.peek().clone()
         }
-        t
+    }
+
+    /// The comment trailing the token that ends at `end`.
+    fn trailing_after(&mut self, end: Span) -> Option<String> {
+        self.trailing.remove(&end.end)
     }
 
     fn text_of(&self, t: &Token) -> &str {
@@ -292,7 +334,10 @@ impl Parser<'_> {
             Ok(SyntaxDecl::Syntax(v))
         } else {
             match v.text.as_str() {
-                "2023" | "2024" => self.lang = Lang::Editions,
+                "2023" | "2024" => {
+                    self.lang = Lang::Editions;
+                    self.edition_2024 = v.text == "2024";
+                }
                 other => {
                     let msg =
                         format!("unsupported edition {other:?}: expected \"2023\" or \"2024\"");
@@ -326,6 +371,12 @@ impl Parser<'_> {
                     ImportKind::Public
                 } else if self.eat_ident("weak") {
                     ImportKind::Weak
+                } else if self.at_ident("option") {
+                    let kw = self.bump();
+                    if !self.edition_2024 {
+                        self.soft(kw.span, "`import option` needs edition 2024");
+                    }
+                    ImportKind::Option
                 } else {
                     ImportKind::Default
                 };
@@ -356,6 +407,21 @@ impl Parser<'_> {
             "option" => {
                 let o = self.option_stmt()?;
                 f.options.push(o);
+                Ok(())
+            }
+            "export" | "local" if self.visibility_follows() => {
+                let (v, start) = self.visibility();
+                if self.at_ident("message") {
+                    let mut m = self.message()?;
+                    m.visibility = Some(v);
+                    m.span.start = start;
+                    f.messages.push(m);
+                } else {
+                    let mut e = self.enum_()?;
+                    e.visibility = Some(v);
+                    e.span.start = start;
+                    f.enums.push(e);
+                }
                 Ok(())
             }
             "message" => {
@@ -644,6 +710,28 @@ impl Parser<'_> {
         }
     }
 
+    /// `export message X` / `local enum Y`: the keyword is followed by `message` or `enum` and a name.
+    fn visibility_follows(&self) -> bool {
+        let t = self.peek_at(1);
+        t.tok == Tok::Ident
+            && matches!(self.text_of(t), "message" | "enum")
+            && self.peek_at(2).tok == Tok::Ident
+    }
+
+    /// Consumes `export` or `local`; returns it and where it starts.
+    fn visibility(&mut self) -> (Visibility, u32) {
+        let kw = self.bump();
+        if !self.edition_2024 {
+            self.soft(kw.span, "`export` and `local` need edition 2024");
+        }
+        let v = if self.text_of(&kw) == "export" {
+            Visibility::Export
+        } else {
+            Visibility::Local
+        };
+        (v, kw.span.start)
+    }
+
     // ------------------------------------------------------------ messages
 
     fn message(&mut self) -> PResult<MessageAst> {
@@ -661,8 +749,11 @@ impl Parser<'_> {
     ) -> PResult<MessageAst> {
         let open = self.expect_punct(b'{')?;
         self.enter(open)?;
+        let trailing_comment = self.trailing_after(open);
         let mut m = MessageAst {
+            trailing_comment,
             name,
+            visibility: None,
             fields: vec![],
             oneofs: vec![],
             messages: vec![],
@@ -724,6 +815,20 @@ impl Parser<'_> {
         let word = self.text_of(&t).to_string();
         let next_is_name = self.peek_at(1).tok == Tok::Ident;
         match word.as_str() {
+            "export" | "local" if self.visibility_follows() => {
+                let (v, start) = self.visibility();
+                if self.at_ident("message") {
+                    let mut n = self.message()?;
+                    n.visibility = Some(v);
+                    n.span.start = start;
+                    m.messages.push(n);
+                } else {
+                    let mut e = self.enum_()?;
+                    e.visibility = Some(v);
+                    e.span.start = start;
+                    m.enums.push(e);
+                }
+            }
             "message" if next_is_name => {
                 let n = self.message()?;
                 m.messages.push(n);
@@ -875,6 +980,7 @@ impl Parser<'_> {
                 span: name.span,
             };
             return Ok(FieldAst {
+                trailing_comment: body.trailing_comment.clone(),
                 label,
                 ty: FieldTypeAst::Group(Box::new(body)),
                 name: field_name,
@@ -918,6 +1024,7 @@ impl Parser<'_> {
             );
         }
         Ok(FieldAst {
+            trailing_comment: self.trailing_after(end),
             label,
             ty,
             name,
@@ -1084,13 +1191,16 @@ impl Parser<'_> {
         let name = self.ident("an enum name")?;
         let mut e = EnumAst {
             name,
+            visibility: None,
             values: vec![],
             options: vec![],
             reserved: vec![],
             span: Span::default(),
             comment: kw.leading_comment,
+            trailing_comment: None,
         };
-        self.expect_punct(b'{')?;
+        let open = self.expect_punct(b'{')?;
+        e.trailing_comment = self.trailing_after(open);
         let close = self.block_items(|p| {
             if p.eat_punct(b';') {
                 return Ok(());
@@ -1117,6 +1227,7 @@ impl Parser<'_> {
                     end: end.end,
                 };
                 e.values.push(EnumValueAst {
+                    trailing_comment: p.trailing_after(end),
                     name,
                     number,
                     number_span,
@@ -1145,8 +1256,10 @@ impl Parser<'_> {
             options: vec![],
             span: Span::default(),
             comment: kw.leading_comment,
+            trailing_comment: None,
         };
-        self.expect_punct(b'{')?;
+        let open = self.expect_punct(b'{')?;
+        s.trailing_comment = self.trailing_after(open);
         let close = self.block_items(|p| {
             if p.eat_punct(b';') {
                 return Ok(());
@@ -1179,8 +1292,10 @@ impl Parser<'_> {
         }
         let (output, output_stream) = self.rpc_type()?;
         let mut options = Vec::new();
+        let trailing_comment;
         let end = if self.at_punct(b'{') {
-            self.bump();
+            let open = self.bump();
+            trailing_comment = self.trailing_after(open.span);
             self.block_items(|p| {
                 if p.eat_punct(b';') {
                     return Ok(());
@@ -1193,9 +1308,12 @@ impl Parser<'_> {
                 Ok(())
             })?
         } else {
-            self.expect_punct(b';')?
+            let end = self.expect_punct(b';')?;
+            trailing_comment = self.trailing_after(end);
+            end
         };
         Ok(RpcAst {
+            trailing_comment,
             name,
             input,
             input_stream,

@@ -7,6 +7,7 @@ use super::ast::{
     self, FieldAst, FieldTypeAst, LabelAst, MessageAst, OptionAst, SyntaxDecl, ValueAst, ValueKind,
 };
 use super::diag::{Diagnostic, DiagnosticKind, make};
+use super::fasthash::FastMap;
 use super::features::{Features, FieldPresence, MessageEncoding, RepeatedFieldEncoding};
 use super::load::Loaded;
 use super::model::*;
@@ -16,7 +17,7 @@ use crate::span::Span;
 /// Highest field number.
 const MAX_FIELD_NUMBER: i64 = 536_870_911;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Slot {
     Field(MessageId, usize),
     Extension(ExtensionId),
@@ -154,7 +155,7 @@ pub(crate) struct Builder<'a> {
     enums: Vec<Enum>,
     services: Vec<Service>,
     extensions: Vec<Field>,
-    symbols: HashMap<String, SymbolEntry>,
+    symbols: FastMap<String, SymbolEntry>,
     visible: Vec<HashSet<FileId>>,
     pending_types: Vec<PendingType<'a>>,
     pending_extendees: Vec<(ExtensionId, &'a ast::Ident, String, FileId)>,
@@ -164,6 +165,8 @@ pub(crate) struct Builder<'a> {
     /// Fields whose features need the resolved type (legacy inference and editions checks).
     all_slots: Vec<(Slot, &'a FieldAst)>,
     pub errors: Vec<Diagnostic>,
+    /// Fields whose type could not be resolved (reported once; later checks skip them).
+    unresolved: HashSet<Slot>,
 }
 
 fn join(scope: &str, name: &str) -> String {
@@ -218,7 +221,7 @@ impl<'a> Builder<'a> {
             enums: vec![],
             services: vec![],
             extensions: vec![],
-            symbols: HashMap::new(),
+            symbols: FastMap::default(),
             visible: vec![],
             pending_types: vec![],
             pending_extendees: vec![],
@@ -227,6 +230,7 @@ impl<'a> Builder<'a> {
             pending_options: vec![],
             all_slots: vec![],
             errors: vec![],
+            unresolved: HashSet::new(),
         }
     }
 
@@ -241,6 +245,14 @@ impl<'a> Builder<'a> {
     }
 
     pub fn build(mut self, entry: Vec<usize>) -> Result<Module, Vec<Diagnostic>> {
+        let (messages, fields) = self
+            .loaded
+            .iter()
+            .map(|l| count(&l.ast))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.messages.reserve(messages);
+        self.symbols.reserve(messages + fields);
+        self.all_slots.reserve(fields);
         for l in self.loaded {
             self.errors.extend(l.soft_errors.iter().cloned());
         }
@@ -388,17 +400,12 @@ impl<'a> Builder<'a> {
             .collect()
     }
 
-    fn queue_options(
-        &mut self,
-        kind: OptionsKind,
-        target: OptionTarget,
-        scope: &str,
-        file: FileId,
-    ) {
+    fn queue_options(&mut self, kind: OptionsKind, target: OptionTarget, file: FileId) {
+        // The scope is filled in when the options are resolved (most elements have none).
         self.pending_options.push(PendingOptions {
             kind,
             target,
-            scope: scope.to_string(),
+            scope: String::new(),
             file,
         });
     }
@@ -427,6 +434,7 @@ impl<'a> Builder<'a> {
                     ast::ImportKind::Default => ImportKind::Default,
                     ast::ImportKind::Public => ImportKind::Public,
                     ast::ImportKind::Weak => ImportKind::Weak,
+                    ast::ImportKind::Option => ImportKind::Option,
                 },
                 file: FileId(d as u32),
                 span: imp.span,
@@ -436,6 +444,7 @@ impl<'a> Builder<'a> {
             id: fid,
             path: l.path.clone(),
             package: package.clone(),
+            package_span: l.ast.package.as_ref().map(|p| p.span),
             syntax,
             syntax_span: l.ast.syntax.as_ref().map(|s| match s {
                 SyntaxDecl::Syntax(i) | SyntaxDecl::Edition(i) => i.span,
@@ -454,7 +463,7 @@ impl<'a> Builder<'a> {
         let features = self.features(fid, Features::defaults(syntax), &l.ast.options);
         self.files[i].features = features;
         let scope = package.clone().unwrap_or_default();
-        self.queue_options(OptionsKind::File, OptionTarget::File(fid), &scope, fid);
+        self.queue_options(OptionsKind::File, OptionTarget::File(fid), fid);
         if let (Some(p), Some(pa)) = (&package, &l.ast.package) {
             self.define_package(p, fid, pa.span);
         }
@@ -511,13 +520,15 @@ impl<'a> Builder<'a> {
         let full = join(scope, &m.name.text);
         self.define(full.clone(), Symbol::Message(id), file, m.name.span);
         let features = self.features(file, inherited, &m.options);
+        let exported = self.exported(file, m.visibility, parent.is_some(), m.name.span, true);
         self.messages.push(Message {
+            exported,
             id,
             name: m.name.text.clone(),
             full_name: full.clone(),
             file,
             parent,
-            fields: vec![],
+            fields: Vec::with_capacity(m.field_order.len()),
             oneofs: vec![],
             messages: vec![],
             enums: vec![],
@@ -529,11 +540,13 @@ impl<'a> Builder<'a> {
             features,
             map_entry: false,
             group,
+            visibility: m.visibility,
             span: m.span,
             name_span: m.name.span,
             comment: m.comment.clone(),
+            trailing_comment: m.trailing_comment.clone(),
         });
-        self.queue_options(OptionsKind::Message, OptionTarget::Message(id), &full, file);
+        self.queue_options(OptionsKind::Message, OptionTarget::Message(id), file);
         let syntax = self.syntax(file);
 
         // Oneofs (real ones; synthetic ones are appended after the fields).
@@ -552,8 +565,9 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&o.options),
                 synthetic: false,
                 span: o.span,
+                name_span: o.name.span,
             });
-            self.queue_options(OptionsKind::Oneof, OptionTarget::Oneof(id, oi), &full, file);
+            self.queue_options(OptionsKind::Oneof, OptionTarget::Oneof(id, oi), file);
             if o.fields.is_empty() {
                 self.err(
                     DiagnosticKind::Validate,
@@ -636,26 +650,30 @@ impl<'a> Builder<'a> {
                 f.name.span,
             );
             self.messages[id.index()].fields.push(field);
-            self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), &full, file);
+            self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         }
-        // Synthetic oneofs for proto3 `optional`, in field order.
+        // Synthetic oneofs for proto3 `optional`, in field order, named as protoc names them.
+        let mut taken: HashSet<String> = HashSet::new();
         for i in 0..self.messages[id.index()].fields.len() {
             if !self.messages[id.index()].fields[i].proto3_optional {
                 continue;
             }
             let msg = &self.messages[id.index()];
+            if taken.is_empty() {
+                taken.extend(msg.fields.iter().map(|f| f.name.clone()));
+                taken.extend(msg.oneofs.iter().map(|o| o.name.clone()));
+            }
             let field_name = &msg.fields[i].name;
             let mut name = if field_name.starts_with('_') {
                 field_name.clone()
             } else {
                 format!("_{field_name}")
             };
-            while msg.fields.iter().any(|f| f.name == name)
-                || msg.oneofs.iter().any(|o| o.name == name)
-            {
+            while taken.contains(&name) {
                 name.insert(0, 'X');
             }
-            let span = msg.fields[i].span;
+            taken.insert(name.clone());
+            let (span, name_span) = (msg.fields[i].span, msg.fields[i].name_span);
             let msg = &mut self.messages[id.index()];
             msg.fields[i].oneof_index = Some(msg.oneofs.len());
             msg.oneofs.push(Oneof {
@@ -663,6 +681,7 @@ impl<'a> Builder<'a> {
                 options: vec![],
                 synthetic: true,
                 span,
+                name_span,
             });
         }
 
@@ -702,7 +721,6 @@ impl<'a> Builder<'a> {
                 self.queue_options(
                     OptionsKind::ExtensionRange,
                     OptionTarget::ExtensionRange(id, idx),
-                    &full,
                     file,
                 );
             }
@@ -822,10 +840,15 @@ impl<'a> Builder<'a> {
                 features,
                 span: t.span,
                 name_span: t.span,
+                number_span: t.span,
+                type_span: t.span,
                 comment: None,
+                trailing_comment: None,
             });
         }
+        let exported = self.exported(file, None, true, f.name.span, true);
         self.messages.push(Message {
+            exported,
             id,
             name,
             full_name: full,
@@ -843,9 +866,11 @@ impl<'a> Builder<'a> {
             features,
             map_entry: true,
             group: false,
+            visibility: None,
             span: f.span,
             name_span: f.name.span,
             comment: None,
+            trailing_comment: None,
         });
         id
     }
@@ -983,26 +1008,16 @@ impl<'a> Builder<'a> {
                 extension: None,
             });
         }
-        if let Syntax::Editions(_) = syntax
-            && features.field_presence == FieldPresence::LegacyRequired
-            && label != Label::Repeated
-        {
-            // Editions `LEGACY_REQUIRED` is a required field on the wire and in descriptors' label.
-            return self.finish_make(
-                f,
-                scope,
-                file,
-                Label::Required,
-                ty,
-                written,
-                json,
-                json_explicit,
-                proto3_optional,
-                options,
-                features,
-                slot,
-            );
-        }
+        // Editions' `LEGACY_REQUIRED` is a required field: the model says so in its label, as proto2 does.
+        let label = match syntax {
+            Syntax::Editions(_)
+                if features.field_presence == FieldPresence::LegacyRequired
+                    && label != Label::Repeated =>
+            {
+                Label::Required
+            }
+            _ => label,
+        };
         self.finish_make(
             f,
             scope,
@@ -1067,7 +1082,17 @@ impl<'a> Builder<'a> {
             features,
             span: f.span,
             name_span: f.name.span,
+            number_span: f.number_span,
+            type_span: match &f.ty {
+                FieldTypeAst::Named(n) => n.span,
+                FieldTypeAst::Map { key, value } => Span {
+                    start: key.span.start,
+                    end: value.span.end,
+                },
+                FieldTypeAst::Group(body) => body.name.span,
+            },
             comment: f.comment.clone(),
+            trailing_comment: f.trailing_comment.clone(),
         }
     }
 
@@ -1094,7 +1119,7 @@ impl<'a> Builder<'a> {
         self.extensions.push(field);
         self.pending_extendees
             .push((id, &ext.extendee, scope.to_string(), file));
-        self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), scope, file);
+        self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         if f.label.is_some_and(|(l, _)| l == LabelAst::Required) {
             self.err(
                 DiagnosticKind::Validate,
@@ -1130,14 +1155,12 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&v.options),
                 features: vf,
                 span: v.span,
+                name_span: v.name.span,
+                number_span: v.number_span,
                 comment: v.comment.clone(),
+                trailing_comment: v.trailing_comment.clone(),
             });
-            self.queue_options(
-                OptionsKind::EnumValue,
-                OptionTarget::EnumValue(id, i),
-                &full,
-                file,
-            );
+            self.queue_options(OptionsKind::EnumValue, OptionTarget::EnumValue(id, i), file);
         }
         let mut reserved_ranges = Vec::new();
         let mut reserved_names = Vec::new();
@@ -1150,7 +1173,16 @@ impl<'a> Builder<'a> {
                 span: n.span,
             }));
         }
+        let parent_has_fields = parent.is_none_or(|p| !self.messages[p.index()].fields.is_empty());
+        let exported = self.exported(
+            file,
+            e.visibility,
+            parent.is_some(),
+            e.name.span,
+            parent_has_fields,
+        );
         self.enums.push(Enum {
+            exported,
             id,
             name: e.name.text.clone(),
             full_name: full.clone(),
@@ -1161,19 +1193,59 @@ impl<'a> Builder<'a> {
             reserved_names,
             options: Self::settings(&e.options),
             features,
+            visibility: e.visibility,
             span: e.span,
             name_span: e.name.span,
             comment: e.comment.clone(),
+            trailing_comment: e.trailing_comment.clone(),
         });
-        self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), &full, file);
+        self.queue_options(OptionsKind::Enum, OptionTarget::Enum(id), file);
         self.validate_enum(id);
         id
+    }
+
+    /// Whether a message or enum is visible to other files (edition 2024's `export`/`local` and
+    /// `features.default_symbol_visibility`). `parent_has_fields` is false for a message used only as a namespace,
+    /// whose nested enums STRICT lets be exported.
+    fn exported(
+        &mut self,
+        file: FileId,
+        written: Option<ast::Visibility>,
+        nested: bool,
+        span: Span,
+        parent_has_fields: bool,
+    ) -> bool {
+        use super::features::DefaultSymbolVisibility as D;
+        let default = self.files[file.index()].features.default_symbol_visibility;
+        match written {
+            Some(ast::Visibility::Export) => {
+                if default == D::Strict && nested && parent_has_fields {
+                    let msg = "nested types cannot be exported under `features.default_symbol_visibility = STRICT`";
+                    self.err(DiagnosticKind::Validate, file, span, msg);
+                }
+                true
+            }
+            Some(ast::Visibility::Local) => false,
+            None => match default {
+                D::ExportAll => true,
+                D::ExportTopLevel => !nested,
+                D::LocalAll | D::Strict => false,
+            },
+        }
     }
 
     fn validate_enum(&mut self, id: EnumId) {
         let e = &self.enums[id.index()];
         let file = e.file;
         let mut errs = Vec::new();
+        let mut ranges: Vec<(i32, i32, Span, &str)> = e
+            .reserved_ranges
+            .iter()
+            .map(|r| (r.start, r.end, r.span, "reserved range"))
+            .collect();
+        let mut overlapping = Vec::new();
+        overlaps(&mut ranges, file, &mut overlapping);
+        errs.extend(overlapping.into_iter().map(|(_, span, m)| (span, m)));
         if e.values.is_empty() {
             errs.push((
                 e.name_span,
@@ -1188,6 +1260,9 @@ impl<'a> Builder<'a> {
         let allow_alias = e.option("allow_alias").is_some_and(
             |o| matches!(&o.value.kind, ValueKind::Ident { name, .. } if name == "true"),
         );
+        let reserved = RangeSet::new(e.reserved_ranges.iter().map(|r| (r.start, r.end)));
+        let reserved_names: HashSet<&str> =
+            e.reserved_names.iter().map(|r| r.name.as_str()).collect();
         let mut seen: HashMap<i32, &str> = HashMap::new();
         let mut aliased = false;
         for v in &e.values {
@@ -1205,15 +1280,13 @@ impl<'a> Builder<'a> {
             } else {
                 seen.insert(v.number, &v.name);
             }
-            for r in &e.reserved_ranges {
-                if r.start <= v.number && v.number <= r.end {
-                    errs.push((
-                        v.span,
-                        format!("`{}` uses the reserved number {}", v.name, v.number),
-                    ));
-                }
+            if reserved.contains(v.number) {
+                errs.push((
+                    v.span,
+                    format!("`{}` uses the reserved number {}", v.name, v.number),
+                ));
             }
-            if e.reserved_names.iter().any(|r| r.name == v.name) {
+            if reserved_names.contains(v.name.as_str()) {
                 errs.push((v.span, format!("`{}` is a reserved name", v.name)));
             }
         }
@@ -1254,15 +1327,14 @@ impl<'a> Builder<'a> {
                 options: Self::settings(&r.options),
                 features: mf,
                 span: r.span,
+                name_span: r.name.span,
+                input_span: r.input.span,
+                output_span: r.output.span,
                 comment: r.comment.clone(),
+                trailing_comment: r.trailing_comment.clone(),
             });
             self.pending_methods.push((id, i, r, full.clone()));
-            self.queue_options(
-                OptionsKind::Method,
-                OptionTarget::Method(id, i),
-                &full,
-                file,
-            );
+            self.queue_options(OptionsKind::Method, OptionTarget::Method(id, i), file);
         }
         self.services.push(Service {
             id,
@@ -1275,8 +1347,9 @@ impl<'a> Builder<'a> {
             span: s.span,
             name_span: s.name.span,
             comment: s.comment.clone(),
+            trailing_comment: s.trailing_comment.clone(),
         });
-        self.queue_options(OptionsKind::Service, OptionTarget::Service(id), &full, file);
+        self.queue_options(OptionsKind::Service, OptionTarget::Service(id), file);
         id
     }
 
@@ -1367,6 +1440,20 @@ impl<'a> Builder<'a> {
                     self.err(DiagnosticKind::Resolve, file, name.span, msg);
                     return None;
                 }
+                let exported = match e.symbol {
+                    Symbol::Message(m) => self.messages[m.index()].exported,
+                    Symbol::Enum(x) => self.enums[x.index()].exported,
+                    _ => true,
+                };
+                if !exported && e.file != Some(file) {
+                    let msg = format!(
+                        "`{full}` is local to {} (edition 2024 visibility): mark it `export` to use it from other files",
+                        e.file
+                            .map_or("its file", |f| self.loaded[f.index()].path.as_str())
+                    );
+                    self.err(DiagnosticKind::Resolve, file, name.span, msg);
+                    return None;
+                }
                 Some((full, e.symbol))
             }
         }
@@ -1390,6 +1477,7 @@ impl<'a> Builder<'a> {
         let pending = std::mem::take(&mut self.pending_types);
         for p in pending {
             let Some((full, sym)) = self.resolve(p.file, &p.scope, p.name, true) else {
+                self.unresolved.insert(p.slot);
                 continue;
             };
             let ty = match sym {
@@ -1398,6 +1486,7 @@ impl<'a> Builder<'a> {
                 _ => {
                     let msg = format!("`{full}` is not a message or enum type");
                     self.err(DiagnosticKind::Resolve, p.file, p.name.span, msg);
+                    self.unresolved.insert(p.slot);
                     continue;
                 }
             };
@@ -1446,6 +1535,9 @@ impl<'a> Builder<'a> {
     fn finish_fields(&mut self) {
         let defaults = std::mem::take(&mut self.pending_defaults);
         for (slot, value, file) in defaults {
+            if self.unresolved.contains(&slot) {
+                continue; // already reported; its type is unknown
+            }
             let (ty, label, presence) = {
                 let f = self.field(slot);
                 (f.ty, f.label, f.features.field_presence)
@@ -1495,7 +1587,10 @@ impl<'a> Builder<'a> {
         }
         let slots = std::mem::take(&mut self.all_slots);
         for (slot, ast) in slots {
-            let f = self.field(slot).clone();
+            if self.unresolved.contains(&slot) {
+                continue;
+            }
+            let f = FieldFacts::of(self.field(slot));
             let syntax = self.syntax(f.file);
             let file = f.file;
             if let FieldType::Enum(e) = f.ty {
@@ -1548,7 +1643,7 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            let has_packed = f.option("packed").is_some();
+            let has_packed = f.has_packed;
             if has_packed && (f.label != Label::Repeated || !f.ty.is_packable()) {
                 self.err(
                     DiagnosticKind::Validate,
@@ -1556,12 +1651,6 @@ impl<'a> Builder<'a> {
                     ast.span,
                     "only repeated fields of scalar numeric types can be packed",
                 );
-            }
-            if syntax == Syntax::Proto3
-                && f.features.field_presence == FieldPresence::Implicit
-                && !is_message
-            {
-                // proto3 fields without `optional`: nothing further.
             }
             if ast
                 .number
@@ -1580,6 +1669,15 @@ impl<'a> Builder<'a> {
             if let Slot::Extension(x) = slot
                 && let Some(m) = self.extensions[x.index()].extendee
             {
+                let target = &self.messages[m.index()];
+                if syntax == Syntax::Proto3 && !target.full_name.starts_with("google.protobuf.") {
+                    let msg = format!(
+                        "proto3 files may only extend the options messages of descriptor.proto, not `{}`",
+                        target.full_name
+                    );
+                    self.err(DiagnosticKind::Validate, file, ast.span, msg);
+                    continue;
+                }
                 let target = &self.messages[m.index()];
                 let inside = target
                     .extension_ranges
@@ -1622,6 +1720,32 @@ impl<'a> Builder<'a> {
             }
         }
         for m in &self.messages {
+            // Ranges must not overlap: reserved with reserved, extensions with extensions, or one with the other.
+            let mut ranges: Vec<(i32, i32, Span, &str)> = m
+                .reserved_ranges
+                .iter()
+                .map(|r| (r.start, r.end, r.span, "reserved range"))
+                .chain(
+                    m.extension_ranges
+                        .iter()
+                        .map(|r| (r.range.start, r.range.end, r.range.span, "extension range")),
+                )
+                .collect();
+            overlaps(&mut ranges, m.file, &mut errs);
+            let mut names = HashSet::new();
+            for r in &m.reserved_names {
+                if !names.insert(r.name.as_str()) {
+                    errs.push((m.file, r.span, format!("`{}` is reserved twice", r.name)));
+                }
+            }
+            let reserved = RangeSet::new(m.reserved_ranges.iter().map(|r| (r.start, r.end)));
+            let extension_ranges = RangeSet::new(
+                m.extension_ranges
+                    .iter()
+                    .map(|r| (r.range.start, r.range.end)),
+            );
+            let reserved_names: HashSet<&str> =
+                m.reserved_names.iter().map(|r| r.name.as_str()).collect();
             // JSON names must be unique where the JSON format is fully supported (proto3, editions' ALLOW).
             if m.features.json_format == super::features::JsonFormat::Allow && !m.map_entry {
                 let mut json: HashMap<&str, &str> = HashMap::new();
@@ -1649,28 +1773,24 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                for r in &m.reserved_ranges {
-                    if r.start <= f.number && f.number <= r.end {
-                        errs.push((
-                            m.file,
-                            f.span,
-                            format!("field `{}` uses the reserved number {}", f.name, f.number),
-                        ));
-                    }
+                if reserved.contains(f.number) {
+                    errs.push((
+                        m.file,
+                        f.span,
+                        format!("field `{}` uses the reserved number {}", f.name, f.number),
+                    ));
                 }
-                for r in &m.extension_ranges {
-                    if r.range.start <= f.number && f.number <= r.range.end {
-                        errs.push((
-                            m.file,
-                            f.span,
-                            format!(
-                                "field `{}` uses the number {}, which is an extension range",
-                                f.name, f.number
-                            ),
-                        ));
-                    }
+                if extension_ranges.contains(f.number) {
+                    errs.push((
+                        m.file,
+                        f.span,
+                        format!(
+                            "field `{}` uses the number {}, which is an extension range",
+                            f.name, f.number
+                        ),
+                    ));
                 }
-                if m.reserved_names.iter().any(|r| r.name == f.name) {
+                if reserved_names.contains(f.name.as_str()) {
                     errs.push((
                         m.file,
                         f.span,
@@ -1687,7 +1807,11 @@ impl<'a> Builder<'a> {
     /// Resolves the extension named by each custom option and checks standard option names.
     fn resolve_options(&mut self) {
         let pending = std::mem::take(&mut self.pending_options);
-        for p in pending {
+        for mut p in pending {
+            if self.options_of(p.target).is_empty() {
+                continue;
+            }
+            p.scope = self.option_scope(p.target);
             let opts = match p.target {
                 OptionTarget::File(f) => self.files[f.index()].options.clone(),
                 OptionTarget::Message(m) => self.messages[m.index()].options.clone(),
@@ -1720,6 +1844,44 @@ impl<'a> Builder<'a> {
             };
             for (o, ext) in target.iter_mut().zip(resolved) {
                 o.extension = ext;
+            }
+        }
+    }
+
+    fn options_of(&self, target: OptionTarget) -> &[OptionSetting] {
+        match target {
+            OptionTarget::File(f) => &self.files[f.index()].options,
+            OptionTarget::Message(m) => &self.messages[m.index()].options,
+            OptionTarget::Field(s) => &self.field(s).options,
+            OptionTarget::Oneof(m, i) => &self.messages[m.index()].oneofs[i].options,
+            OptionTarget::Enum(e) => &self.enums[e.index()].options,
+            OptionTarget::EnumValue(e, i) => &self.enums[e.index()].values[i].options,
+            OptionTarget::Service(s) => &self.services[s.index()].options,
+            OptionTarget::Method(s, i) => &self.services[s.index()].methods[i].options,
+            OptionTarget::ExtensionRange(m, i) => {
+                &self.messages[m.index()].extension_ranges[i].options
+            }
+        }
+    }
+
+    /// The scope option names are resolved from: the element itself for messages, enums and services, the
+    /// enclosing scope for fields and extensions, the package for files.
+    fn option_scope(&self, target: OptionTarget) -> String {
+        let parent = |full: &str| {
+            full.rsplit_once('.')
+                .map_or(String::new(), |(p, _)| p.to_string())
+        };
+        match target {
+            OptionTarget::File(f) => self.files[f.index()].package.clone().unwrap_or_default(),
+            OptionTarget::Message(m)
+            | OptionTarget::Oneof(m, _)
+            | OptionTarget::ExtensionRange(m, _) => self.messages[m.index()].full_name.clone(),
+            OptionTarget::Field(s) => parent(&self.field(s).full_name),
+            OptionTarget::Enum(e) | OptionTarget::EnumValue(e, _) => {
+                self.enums[e.index()].full_name.clone()
+            }
+            OptionTarget::Service(s) | OptionTarget::Method(s, _) => {
+                self.services[s.index()].full_name.clone()
             }
         }
     }
@@ -1780,31 +1942,143 @@ impl<'a> Builder<'a> {
             }
         }
         if !o.name[1..].iter().any(|p| p.is_extension) {
-            self.check_option_value(p.file, o, ty);
+            self.check_option_value(p, o, ty);
         }
         Some(ext)
     }
 
     /// Checks a custom option's value against the type of the field it sets.
-    fn check_option_value(&mut self, file: FileId, o: &OptionSetting, ty: FieldType) {
-        let result = match ty {
-            FieldType::Message(_) | FieldType::Group(_) => match o.value.kind {
-                ValueKind::Aggregate(_) => Ok(()),
-                _ => Err("expects a message value (`{ ... }`)".to_string()),
-            },
-            FieldType::Enum(e) => {
-                let names: Vec<String> = self.enums[e.index()]
-                    .values
-                    .iter()
-                    .map(|v| v.name.clone())
-                    .collect();
-                values::default_string(ty, &o.value, Some(&names)).map(|_| ())
-            }
-            _ => values::default_string(ty, &o.value, None).map(|_| ()),
+    fn check_option_value(&mut self, p: &PendingOptions, o: &OptionSetting, ty: FieldType) {
+        self.check_value(p, &o.name_text(), ty, &o.value, false);
+    }
+
+    /// Checks a value (or, recursively, a text-format aggregate) against a field type. `what` names the option
+    /// path for messages; `repeated` allows `[a, b]` lists.
+    fn check_value(
+        &mut self,
+        p: &PendingOptions,
+        what: &str,
+        ty: FieldType,
+        v: &ValueAst,
+        repeated: bool,
+    ) {
+        let invalid = |b: &mut Self, span: Span, m: String| {
+            b.err(
+                DiagnosticKind::Validate,
+                p.file,
+                span,
+                format!("invalid value for option `{what}`: {m}"),
+            );
         };
-        if let Err(m) = result {
-            let msg = format!("invalid value for option `{}`: {m}", o.name_text());
-            self.err(DiagnosticKind::Validate, file, o.value.span, msg);
+        if let ValueKind::List(items) = &v.kind {
+            if !repeated {
+                invalid(self, v.span, "a list needs a repeated field".to_string());
+                return;
+            }
+            for item in items {
+                self.check_value(p, what, ty, item, false);
+            }
+            return;
+        }
+        match ty {
+            FieldType::Message(m) | FieldType::Group(m) => {
+                let ValueKind::Aggregate(fields) = &v.kind else {
+                    invalid(
+                        self,
+                        v.span,
+                        "expects a message value (`{ ... }`)".to_string(),
+                    );
+                    return;
+                };
+                for af in fields {
+                    let path = format!("{what}.{}", af.name);
+                    if af.is_extension {
+                        if af.name.contains('/') {
+                            continue; // an `Any` value: `[type.googleapis.com/pkg.Msg] { ... }`
+                        }
+                        match self.lookup(&p.scope, &af.name, false) {
+                            Some((
+                                _,
+                                SymbolEntry {
+                                    symbol: Symbol::Extension(x),
+                                    ..
+                                },
+                            )) if self.extensions[x.index()].extendee == Some(m) => {
+                                let (xty, rep) = (
+                                    self.extensions[x.index()].ty,
+                                    self.extensions[x.index()].is_repeated(),
+                                );
+                                self.check_value(p, &path, xty, &af.value, rep);
+                            }
+                            _ => {
+                                let msg = format!(
+                                    "`[{}]` is not an extension of `{}`",
+                                    af.name,
+                                    self.messages[m.index()].full_name
+                                );
+                                self.err(DiagnosticKind::Validate, p.file, af.span, msg);
+                            }
+                        }
+                        continue;
+                    }
+                    let msg = &self.messages[m.index()];
+                    // Text format names a group field by its type name.
+                    let field = msg.fields.iter().find(|f| {
+                        f.name == af.name
+                            || matches!(f.ty, FieldType::Group(g) if self.messages[g.index()].name == af.name)
+                    });
+                    match field {
+                        Some(f) => {
+                            let (fty, rep) = (f.ty, f.is_repeated());
+                            self.check_value(p, &path, fty, &af.value, rep);
+                        }
+                        None => {
+                            let text = format!("`{}` has no field `{}`", msg.full_name, af.name);
+                            self.err(DiagnosticKind::Validate, p.file, af.span, text);
+                        }
+                    }
+                }
+            }
+            FieldType::Enum(e) => {
+                let ok = match &v.kind {
+                    ValueKind::Ident {
+                        negative: false,
+                        name,
+                    } => self.enums[e.index()].value_by_name(name).is_some(),
+                    ValueKind::Int { .. } => true,
+                    _ => false,
+                };
+                if !ok {
+                    let m = format!("not a value of `{}`", self.enums[e.index()].full_name);
+                    invalid(self, v.span, m);
+                }
+            }
+            FieldType::Bool => {
+                let ok = match &v.kind {
+                    ValueKind::Ident {
+                        negative: false,
+                        name,
+                    } => {
+                        matches!(
+                            name.as_str(),
+                            "true" | "false" | "True" | "False" | "t" | "f"
+                        )
+                    }
+                    ValueKind::Int {
+                        negative: false,
+                        magnitude: Some(0 | 1),
+                    } => true,
+                    _ => false,
+                };
+                if !ok {
+                    invalid(self, v.span, "expects `true` or `false`".to_string());
+                }
+            }
+            _ => {
+                if let Err(m) = values::default_string(ty, v, None) {
+                    invalid(self, v.span, m);
+                }
+            }
         }
     }
 
@@ -1912,9 +2186,111 @@ fn check_standard_value(name: &str, v: &ValueAst) -> Result<(), String> {
     Ok(())
 }
 
+/// Reports each range that overlaps an earlier one (by start).
+fn overlaps(
+    ranges: &mut [(i32, i32, Span, &str)],
+    file: FileId,
+    errs: &mut Vec<(FileId, Span, String)>,
+) {
+    ranges.sort_by_key(|r| (r.0, r.1));
+    let mut reach: Option<(i32, &str)> = None;
+    for &(start, end, span, what) in ranges.iter() {
+        if let Some((prev_end, prev_what)) = reach
+            && start <= prev_end
+        {
+            let msg = format!("{what} {start} to {end} overlaps a {prev_what}");
+            errs.push((file, span, msg));
+        }
+        if reach.is_none_or(|(e, _)| end > e) {
+            reach = Some((end, what));
+        }
+    }
+}
+
+/// Inclusive number ranges, merged and sorted, for membership tests in logarithmic time.
+struct RangeSet(Vec<(i32, i32)>);
+
+impl RangeSet {
+    fn new(ranges: impl Iterator<Item = (i32, i32)>) -> RangeSet {
+        let mut v: Vec<(i32, i32)> = ranges.filter(|(s, e)| s <= e).collect();
+        v.sort_unstable();
+        let mut merged: Vec<(i32, i32)> = Vec::with_capacity(v.len());
+        for (s, e) in v {
+            match merged.last_mut() {
+                Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        RangeSet(merged)
+    }
+
+    fn contains(&self, n: i32) -> bool {
+        let i = self.0.partition_point(|(s, _)| *s <= n);
+        i > 0 && n <= self.0[i - 1].1
+    }
+}
+
+/// The parts of a field `finish_fields` looks at (copied, so the builder can be mutated meanwhile).
+struct FieldFacts {
+    file: FileId,
+    ty: FieldType,
+    label: Label,
+    number: i32,
+    oneof_index: Option<usize>,
+    features: Features,
+    has_packed: bool,
+}
+
+impl FieldFacts {
+    fn of(f: &Field) -> FieldFacts {
+        FieldFacts {
+            file: f.file,
+            ty: f.ty,
+            label: f.label,
+            number: f.number,
+            oneof_index: f.oneof_index,
+            features: f.features,
+            has_packed: f.option("packed").is_some(),
+        }
+    }
+}
+
+/// Rough numbers of messages (with map entries and groups) and of fields in a file, to size the arenas.
+fn count(f: &ast::FileAst) -> (usize, usize) {
+    fn message(m: &MessageAst) -> (usize, usize) {
+        let mut n = (
+            1,
+            m.fields.len() + m.extends.iter().map(|e| e.fields.len()).sum::<usize>(),
+        );
+        for f in m
+            .fields
+            .iter()
+            .chain(m.oneofs.iter().flat_map(|o| o.fields.iter()))
+        {
+            match &f.ty {
+                FieldTypeAst::Map { .. } => n = (n.0 + 1, n.1 + 3),
+                FieldTypeAst::Group(g) => {
+                    let g = message(g);
+                    n = (n.0 + g.0, n.1 + g.1 + 1);
+                }
+                FieldTypeAst::Named(_) => {}
+            }
+        }
+        for nested in &m.messages {
+            let c = message(nested);
+            n = (n.0 + c.0, n.1 + c.1);
+        }
+        n
+    }
+    f.messages
+        .iter()
+        .map(message)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
 /// The first enclosing scope of `scope` (innermost first) in which `name` is defined in full.
 fn outer_definition(
-    symbols: &HashMap<String, SymbolEntry>,
+    symbols: &FastMap<String, SymbolEntry>,
     scope: &str,
     name: &str,
 ) -> Option<String> {

@@ -263,9 +263,13 @@ fn message(out: &mut String, module: &Module, id: MessageId, indent: &str) {
     if m.features.json_format == JsonFormat::LegacyBestEffort {
         flags.push("json=legacy");
     }
+    let vis = m
+        .visibility
+        .map(|v| format!("{v:?} ").to_lowercase())
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{indent}message {} [{}] @{}",
+        "{indent}{vis}message {} [{}] @{}",
         m.full_name,
         flags.join(" "),
         at(module, m.file, m.span.start)
@@ -310,9 +314,13 @@ fn message(out: &mut String, module: &Module, id: MessageId, indent: &str) {
 fn enum_(out: &mut String, module: &Module, id: herald_schema::proto::EnumId, indent: &str) {
     let e = module.enum_(id);
     let kind = if e.is_closed() { "closed" } else { "open" };
+    let vis = e
+        .visibility
+        .map(|v| format!("{v:?} ").to_lowercase())
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{indent}enum {} ({kind}) @{}",
+        "{indent}{vis}enum {} ({kind}) @{}",
         e.full_name,
         at(module, e.file, e.span.start)
     );

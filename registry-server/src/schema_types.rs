@@ -1,0 +1,365 @@
+//! The one place where the registry meets schema languages: parsing, the stored (canonical) text, identity
+//! hashes and compatibility verdicts. Avro uses `herald-schema` and `herald-compat`; Protobuf and JSON Schema
+//! are stored as given (interim policy below) until their engines land.
+//!
+//! **Interim policy for PROTOBUF and JSON:** the schema text is stored trimmed (JSON re-printed compactly with
+//! key order kept); a compatibility check of such a schema against an existing version at any level other than
+//! `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed verdict.
+
+use std::fmt;
+
+use herald_compat::CompatibilityLevel;
+use herald_schema::avro::{AvroSchema, ParseOptions, Parser};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// The schema languages of the Confluent API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaType {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl SchemaType {
+    /// Parses `schemaType` (missing means AVRO; case-insensitive like Confluent).
+    pub fn parse(s: Option<&str>) -> Result<SchemaType, ApiError> {
+        match s.map(str::to_ascii_uppercase).as_deref() {
+            None | Some("AVRO") => Ok(SchemaType::Avro),
+            Some("PROTOBUF") => Ok(SchemaType::Protobuf),
+            Some("JSON") => Ok(SchemaType::Json),
+            Some(_) => Err(ApiError::InvalidSchema(format!(
+                "Invalid schema type {}",
+                s.unwrap_or_default()
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Protobuf => "PROTOBUF",
+            SchemaType::Json => "JSON",
+        }
+    }
+}
+
+impl fmt::Display for SchemaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A schema reference as stored and returned: `name` (Avro full name / Protobuf import), `subject`, `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub name: String,
+    pub subject: String,
+    pub version: i64,
+}
+
+/// How to read a schema text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prepare {
+    /// Validate names and defaults (a schema being registered outside IMPORT mode).
+    pub strict: bool,
+    /// Store Confluent's normalized form.
+    pub normalize: bool,
+}
+
+/// A schema read for the registry: its stored text and, for Avro, the parsed model.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub schema_type: SchemaType,
+    /// The text stored and returned (Avro: Java's `Schema.toString()` form, or the normalized form).
+    pub canonical: String,
+    pub avro: Option<AvroSchema>,
+}
+
+/// Reads `text` with the texts of its (transitively) referenced schemas, dependencies first.
+pub fn prepare(
+    schema_type: SchemaType,
+    text: &str,
+    reference_texts: &[String],
+    how: Prepare,
+) -> Result<Prepared, ApiError> {
+    let invalid = |details: String| {
+        ApiError::InvalidSchema(format!("Invalid schema {text}, details: {details}"))
+    };
+    match schema_type {
+        SchemaType::Avro => {
+            let options = if how.strict {
+                ParseOptions::strict()
+            } else {
+                ParseOptions::lenient()
+            };
+            let mut parser = Parser::new(options);
+            for r in reference_texts {
+                parser = parser.reference(r);
+            }
+            let avro = parser.parse(text).map_err(|e| invalid(e.to_string()))?;
+            let canonical = if !reference_texts.is_empty() {
+                // `to_java_json` would inline the referenced named types; Confluent writes them by name. Until
+                // herald-schema can print a schema with references by name, store the request compacted.
+                compact_json(text).map_err(invalid)?
+            } else if how.normalize {
+                avro.normalized()
+            } else {
+                avro.to_java_json()
+            };
+            Ok(Prepared {
+                schema_type,
+                canonical,
+                avro: Some(avro),
+            })
+        }
+        SchemaType::Json => Ok(Prepared {
+            schema_type,
+            canonical: compact_json(text).map_err(invalid)?,
+            avro: None,
+        }),
+        SchemaType::Protobuf => {
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                return Err(ApiError::InvalidSchema("Empty schema".to_owned()));
+            }
+            Ok(Prepared {
+                schema_type,
+                canonical: trimmed.to_owned(),
+                avro: None,
+            })
+        }
+    }
+}
+
+fn compact_json(text: &str) -> Result<String, String> {
+    let json = herald_schema::json::parse(text).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    herald_schema::json::write_compact(&mut out, &json);
+    Ok(out)
+}
+
+/// Confluent's content hash (MD5 of the canonical text, the references, metadata and rule set) shown as a
+/// UUID: the 8.x `guid`. Schemas with equal guids in a context share one id.
+pub fn guid(
+    canonical: &str,
+    references: &[Reference],
+    metadata: Option<&serde_json::Value>,
+    rule_set: Option<&serde_json::Value>,
+) -> String {
+    let mut md5 = Md5::new();
+    md5.update(canonical.as_bytes());
+    for r in references {
+        md5.update(r.name.as_bytes());
+        md5.update(r.subject.as_bytes());
+        md5.update((r.version as i32).to_be_bytes());
+    }
+    for extra in [metadata, rule_set].into_iter().flatten() {
+        md5.update([1u8]);
+        md5.update(extra.to_string().as_bytes());
+    }
+    let b = md5.finalize();
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// One earlier version to check against.
+#[derive(Debug)]
+pub struct HistoryEntry<'a> {
+    pub version: i64,
+    pub prepared: &'a Prepared,
+}
+
+/// A compatibility verdict with Confluent-style messages (shown with `verbose=true` and in 409 errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub compatible: bool,
+    pub messages: Vec<String>,
+}
+
+/// Checks `new` against `history` (oldest first) at `level`, as Confluent's `CompatibilityChecker` does.
+/// `history` must already be the versions the request selects (one version for the `{version}` endpoint).
+pub fn check(
+    level: CompatibilityLevel,
+    new: &Prepared,
+    history: &[HistoryEntry<'_>],
+) -> Result<Verdict, ApiError> {
+    let selected: Vec<&HistoryEntry<'_>> = level
+        .versions_to_check(history.len())
+        .into_iter()
+        .map(|i| &history[i])
+        .collect();
+    if selected.is_empty() {
+        return Ok(Verdict {
+            compatible: true,
+            messages: Vec::new(),
+        });
+    }
+    let mut messages = Vec::new();
+    for old in &selected {
+        if old.prepared.schema_type != new.schema_type {
+            messages.push(format!(
+                "{{errorType:'SCHEMA_TYPE_MISMATCH', description:'Incompatible because of different schema type', additionalInfo:'{} vs {}'}}",
+                old.prepared.schema_type, new.schema_type
+            ));
+            messages.push(format!("{{oldSchemaVersion: {}}}", old.version));
+        }
+    }
+    if messages.is_empty() {
+        match (&new.avro, new.schema_type) {
+            (Some(new_avro), SchemaType::Avro) => {
+                let olds: Vec<&AvroSchema> = history
+                    .iter()
+                    .map(|h| h.prepared.avro.as_ref())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        ApiError::Store("stored Avro schema could not be read".to_owned())
+                    })?;
+                let report = herald_compat::avro::check(level, new_avro, &olds);
+                let mut by_version: Vec<usize> =
+                    report.violations.iter().filter_map(|v| v.against).collect();
+                by_version.dedup();
+                for index in by_version {
+                    for v in report
+                        .violations
+                        .iter()
+                        .filter(|v| v.against == Some(index))
+                    {
+                        let pointer = v.pointer.as_deref().unwrap_or("");
+                        let info = v.detail.as_deref().unwrap_or(&v.path);
+                        messages.push(format!(
+                            "{{errorType:'{}', description:'{} (at {pointer}, {} direction)', additionalInfo:'{}'}}",
+                            v.rule,
+                            v.message,
+                            v.direction.as_str(),
+                            info
+                        ));
+                    }
+                    messages.push(format!("{{oldSchemaVersion: {}}}", history[index].version));
+                    messages.push(format!(
+                        "{{oldSchema: '{}'}}",
+                        history[index].prepared.canonical
+                    ));
+                }
+            }
+            (_, other) => {
+                return Err(ApiError::CompatibilityUnavailable(format!(
+                    "Compatibility checks of {other} schemas are not available in this Herald build yet; \
+                     the subject's compatibility level is {level}. Set it to NONE to register without a check."
+                )));
+            }
+        }
+    }
+    let compatible = messages.is_empty();
+    if !compatible {
+        messages.push(format!(
+            "{{validateFields: 'false', compatibility: '{level}'}}"
+        ));
+    }
+    Ok(Verdict {
+        compatible,
+        messages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn avro(text: &str) -> Prepared {
+        prepare(
+            SchemaType::Avro,
+            text,
+            &[],
+            Prepare {
+                strict: true,
+                normalize: false,
+            },
+        )
+        .expect("valid schema")
+    }
+
+    #[test]
+    fn avro_is_stored_in_java_form_and_primitives_collapse() {
+        assert_eq!(avro(r#"{"type": "string"}"#).canonical, r#""string""#);
+        let p = avro(r#"{ "type":"record", "name":"A", "fields":[ {"name":"f","type":"int"} ] }"#);
+        assert_eq!(
+            p.canonical,
+            r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"}]}"#
+        );
+    }
+
+    #[test]
+    fn guid_depends_on_content_and_references() {
+        let a = guid("\"string\"", &[], None, None);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a, guid("\"string\"", &[], None, None));
+        let r = Reference {
+            name: "x".into(),
+            subject: "y".into(),
+            version: 1,
+        };
+        assert_ne!(a, guid("\"string\"", &[r], None, None));
+        assert_ne!(a, guid("\"int\"", &[], None, None));
+    }
+
+    #[test]
+    fn avro_levels_decide_and_protobuf_is_refused() {
+        let v1 = avro(r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"}]}"#);
+        let v2 = avro(
+            r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"},{"name":"g","type":"int"}]}"#,
+        );
+        let h = [HistoryEntry {
+            version: 1,
+            prepared: &v1,
+        }];
+        let bad = check(CompatibilityLevel::Backward, &v2, &h).expect("avro check");
+        assert!(!bad.compatible);
+        assert!(
+            bad.messages[0].contains("READER_FIELD_MISSING_DEFAULT_VALUE"),
+            "{:?}",
+            bad.messages
+        );
+        assert!(
+            check(CompatibilityLevel::Forward, &v2, &h)
+                .expect("avro check")
+                .compatible
+        );
+        assert!(
+            check(CompatibilityLevel::None, &v2, &h)
+                .expect("none")
+                .compatible
+        );
+        let how = Prepare {
+            strict: true,
+            normalize: false,
+        };
+        let p1 = prepare(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M {}\n",
+            &[],
+            how,
+        )
+        .expect("stored");
+        let ph = [HistoryEntry {
+            version: 1,
+            prepared: &p1,
+        }];
+        assert!(matches!(
+            check(CompatibilityLevel::Backward, &p1, &ph),
+            Err(ApiError::CompatibilityUnavailable(_))
+        ));
+        let mismatch =
+            check(CompatibilityLevel::Backward, &p1, &h).expect("type mismatch is a verdict");
+        assert!(!mismatch.compatible);
+    }
+}
