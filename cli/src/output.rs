@@ -236,11 +236,11 @@ pub fn render_findings(findings: &[Finding], format: CheckFormat, checked: usize
                 let _ = writeln!(out, "  ({})", f.context);
             }
             if findings.is_empty() {
-                let _ = writeln!(out, "compatible: {checked} changed schema(s) checked");
+                let _ = writeln!(out, "compatible: {checked} schema(s) checked");
             } else {
                 let _ = writeln!(
                     out,
-                    "incompatible: {} violation(s) in {checked} changed schema(s) checked",
+                    "incompatible: {} violation(s) in {checked} schema(s) checked",
                     findings.len()
                 );
             }

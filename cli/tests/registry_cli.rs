@@ -247,3 +247,50 @@ fn completions_and_help_have_examples() {
         assert!(run.stdout.contains("Examples:"), "{cmd}: {}", run.stdout);
     }
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn example_project_registers_protobuf_imports_as_references() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/project"),
+        d,
+    );
+    let url = server.url.as_str();
+    let reg = herald(d, &["register", "--registry", url]);
+    assert_eq!(reg.code, 0, "{reg:?}");
+    insta::assert_snapshot!("register_example", reg.stdout);
+    // user.proto imports address.proto: registered with a reference named by the import path.
+    let out = reqwest::blocking::get(format!("{url}/subjects/user-value/versions/1"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["references"],
+        serde_json::json!([{"name": "shop/v1/address.proto", "subject": "address-value", "version": 1}])
+    );
+    let same = herald(d, &["check", "--registry", url]);
+    assert_eq!(same.stdout, "compatible: 4 schema(s) checked\n", "{same:?}");
+
+    let path = d.join("proto/shop/v1/address.proto");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("string city = 2;", "int32 city = 2;")).unwrap();
+    let check = herald(d, &["check", "--registry", url]);
+    assert_eq!(check.code, 1, "{check:?}");
+    insta::assert_snapshot!("check_example_registry", check.stdout);
+}
