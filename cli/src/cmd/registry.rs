@@ -274,12 +274,67 @@ pub fn subjects(args: SubjectsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Pretty-prints a schema's text (JSON schemas are indented; .proto text is kept).
+/// Pretty-prints a schema's text: JSON (Avro, JSON Schema) is re-indented keeping the key order as written, so
+/// a diff shows fields where the author put them; .proto text is kept.
 fn pretty(text: &str) -> String {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.to_owned()),
-        Err(_) => text.to_owned(),
+    if serde_json::from_str::<Value>(text).is_err() {
+        return text.to_owned();
     }
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    continue;
+                }
+                depth += 1;
+                newline(&mut out, depth);
+            }
+            '}' | ']' => {
+                if !(out.ends_with('{') || out.ends_with('[')) {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('\n');
+    out
 }
 
 pub fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
@@ -287,7 +342,7 @@ pub fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         SchemaCommand::Get { subject, version } => {
             let v = client.version(&subject, version.as_deref().unwrap_or("latest"), false)?;
-            println!("{}", pretty(v["schema"].as_str().unwrap_or_default()));
+            print!("{}", pretty(v["schema"].as_str().unwrap_or_default()));
         }
         SchemaCommand::Diff { subject, v1, v2 } => {
             let a = client.version(&subject, &v1, true)?;
@@ -377,4 +432,19 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{what}: not found"))?;
     println!("permanently deleted {what}: {v}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty;
+
+    #[test]
+    fn pretty_keeps_key_order_and_strings() {
+        let text = r#"{"type":"record","name":"A","fields":[{"name":"x, y","type":"string","doc":"a \"q\" {"}],"aliases":[]}"#;
+        assert_eq!(
+            pretty(text),
+            "{\n  \"type\": \"record\",\n  \"name\": \"A\",\n  \"fields\": [\n    {\n      \"name\": \"x, y\",\n      \"type\": \"string\",\n      \"doc\": \"a \\\"q\\\" {\"\n    }\n  ],\n  \"aliases\": []\n}\n"
+        );
+        assert_eq!(pretty("syntax = \"proto3\";\n"), "syntax = \"proto3\";\n");
+    }
 }
