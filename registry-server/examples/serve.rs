@@ -7,8 +7,5 @@ async fn main() -> Result<(), herald_registry_server::Error> {
     let config = herald_registry_server::Config::load(file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    herald_registry_server::run(listener, config, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    herald_registry_server::run(listener, config, herald_registry_server::shutdown_signal()).await
 }

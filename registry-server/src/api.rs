@@ -176,10 +176,17 @@ async fn schema_by_id(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    ok(
-        r.schema_by_id(id_param(&id)?, p.get("subject"), p.flag("fetchMaxId"))
-            .await?,
+    if p.0.is_empty() {
+        let body = r.schema_body(id_param(&id)?).await?;
+        return Ok((StatusCode::OK, [(CONTENT_TYPE, JSON_MARKER)], body).into_response());
+    }
+    ok(r.schema_by_id(
+        id_param(&id)?,
+        p.get("subject"),
+        p.flag("fetchMaxId"),
+        p.get("format"),
     )
+    .await?)
 }
 
 async fn schema_text_by_id(
@@ -317,10 +324,13 @@ async fn get_version(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    ok(
-        r.get_version(&subject, VersionId::parse(&version)?, p.flag("deleted"))
-            .await?,
+    ok(r.get_version(
+        &subject,
+        VersionId::parse(&version)?,
+        p.flag("deleted"),
+        p.get("format"),
     )
+    .await?)
 }
 
 async fn get_version_schema(
@@ -330,7 +340,12 @@ async fn get_version_schema(
 ) -> ApiResult {
     let p = params(q);
     let entity = r
-        .get_version(&subject, VersionId::parse(&version)?, p.flag("deleted"))
+        .get_version(
+            &subject,
+            VersionId::parse(&version)?,
+            p.flag("deleted"),
+            p.get("format"),
+        )
         .await?;
     text(
         entity

@@ -24,19 +24,18 @@ pub const SR: &str = "application/vnd.schemaregistry+json";
 /// The response media type for an `Accept` header, with Confluent's preferences (v1 > generic > json).
 pub fn negotiate(accept: Option<&str>) -> &'static str {
     let Some(accept) = accept else { return V1 };
-    let accept = accept.to_ascii_lowercase();
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
-    if types
-        .iter()
-        .any(|t| *t == V1 || *t == "*/*" || *t == "application/*")
-    {
-        V1
-    } else if types.contains(&SR) {
+    let (mut sr, mut json) = (false, false);
+    for t in accept.split(',') {
+        let t = t.split(';').next().unwrap_or("").trim();
+        if t.eq_ignore_ascii_case(V1) || t == "*/*" || t.eq_ignore_ascii_case("application/*") {
+            return V1;
+        }
+        sr |= t.eq_ignore_ascii_case(SR);
+        json |= t.eq_ignore_ascii_case(JSON_MARKER);
+    }
+    if sr {
         SR
-    } else if types.contains(&JSON_MARKER) {
+    } else if json {
         JSON_MARKER
     } else {
         V1
@@ -131,6 +130,9 @@ impl Params {
 /// context-qualified form of `{rest}`.
 pub fn rewrite_uri(uri: &Uri) -> Result<Option<Uri>, ApiError> {
     let path = uri.path();
+    if !path.ends_with('/') && !path.starts_with("/contexts/") {
+        return Ok(None);
+    }
     let mut new_path = if path.len() > 1 && path.ends_with('/') {
         path.trim_end_matches('/').to_owned()
     } else {
@@ -223,19 +225,17 @@ pub async fn conventions(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let media = negotiate(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()));
     let response = next.run(req).await;
     let response = finish(response, media);
     let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     registry
         .metrics
-        .observe(&route, &method, status, started.elapsed());
-    tracing::debug!(%route, %method, status, elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        .observe(route, method.as_str(), status, started.elapsed());
+    tracing::debug!(route, method = method.as_str(), status, "request");
     response
 }
 

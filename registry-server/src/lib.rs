@@ -15,6 +15,26 @@
 //! # }
 //! ```
 //!
+//! Storage: one SQL model (`migrations/0001_init.sql`, run at start) for both databases, through sqlx's `Any`
+//! driver. Writes are single transactions serialised per database (SQLite: `BEGIN IMMEDIATE` plus an in-process
+//! mutex; PostgreSQL: a transaction-scoped advisory lock), so concurrent writers, in one process or in many
+//! processes sharing a PostgreSQL database, never produce duplicate ids or lost versions. Schemas by id are
+//! immutable and cached per process.
+//!
+//! Known differences from Confluent Schema Registry 8.x (see `shared/research/registry-api.md`):
+//! * Protobuf schemas are validated with Herald's `.proto` front end (imports resolved through the references) and
+//!   stored as sent (trimmed), not re-printed in Wire's canonical form, so differently formatted copies of one
+//!   `.proto` get different ids; `normalize=true` has no effect on them. Compatibility uses `herald-compat`'s
+//!   `CONFLUENT` rules; a schema stored as a base64 descriptor has no `.proto` model, so a check involving one is
+//!   refused with 422/42201 (no verdict is guessed) unless the level is `NONE`. JSON Schema subjects are stored
+//!   compacted and refused the same way for checks, as no JSON Schema engine exists yet.
+//! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
+//! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
+//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`,
+//!   `format=resolved` and `referenceFormat`, hard-deleting soft-deleted leftovers when switching to IMPORT.
+//! * The id cache is per process: after a hard delete, other replicas may keep answering the removed id until
+//!   they restart (the content they return is still the content that id had).
+//!
 //! Module map: [`config`] (settings), `api` (routes), `http` (media types, rewriting, error bodies), `registry`
 //! (Confluent's semantics), `store` (SQL and migrations), `schema_types` (parsing, canonical forms and
 //! compatibility via `herald-schema`/`herald-compat`), `subject` (contexts), `metrics`, `openapi`.
@@ -39,6 +59,29 @@ use tower::Layer as _;
 
 pub use config::Config;
 pub use error::{ApiError, Error};
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the shutdown future `herald serve` passes to [`run`].
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}
 
 /// Connects to the database, runs the migrations and serves the API on `listener` until `shutdown` resolves;
 /// in-flight requests are finished before it returns.

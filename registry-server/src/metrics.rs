@@ -1,7 +1,7 @@
 //! Prometheus metrics: requests by route, method and status, a latency histogram per route, registrations and
 //! compatibility failures, rendered in the text exposition format at `/metrics`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,28 +20,43 @@ struct Histogram {
 }
 
 #[derive(Debug, Default)]
-struct Requests {
-    by_status: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+struct RouteStats {
+    /// Count by (method, status).
+    by_status: BTreeMap<(String, u16), u64>,
+    latency: Histogram,
 }
 
 /// The server's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<Requests>,
+    routes: Mutex<HashMap<String, RouteStats>>,
     registrations: AtomicU64,
     compatibility_failures: AtomicU64,
 }
 
 impl Metrics {
+    /// Counts one request; allocates only the first time a route, method and status are seen.
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let Ok(mut r) = self.requests.lock() else {
+        let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        *r.by_status
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_insert(0) += 1;
-        let h = r.latency.entry(route.to_owned()).or_default();
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = routes.get_mut(route) else {
+            return;
+        };
+        match stats
+            .by_status
+            .iter_mut()
+            .find(|((m, s), _)| m == method && *s == status)
+        {
+            Some((_, n)) => *n += 1,
+            None => {
+                stats.by_status.insert((method.to_owned(), status), 1);
+            }
+        }
+        let h = &mut stats.latency;
         let secs = elapsed.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
@@ -67,42 +82,44 @@ impl Metrics {
             "# HELP herald_http_requests_total HTTP requests by route, method and status.\n",
         );
         out.push_str("# TYPE herald_http_requests_total counter\n");
-        if let Ok(r) = self.requests.lock() {
-            for ((route, method, status), n) in &r.by_status {
-                let _ = writeln!(
-                    out,
-                    "herald_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                    escape(route),
-                    escape(method)
-                );
+        if let Ok(routes) = self.routes.lock() {
+            let mut sorted: Vec<(&String, &RouteStats)> = routes.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            for (route, stats) in &sorted {
+                for ((method, status), n) in &stats.by_status {
+                    let (route, method) = (escape(route), escape(method));
+                    let _ = writeln!(
+                        out,
+                        "herald_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                    );
+                }
             }
             out.push_str(
                 "# HELP herald_http_request_duration_seconds HTTP request latency by route.\n",
             );
             out.push_str("# TYPE herald_http_request_duration_seconds histogram\n");
-            for (route, h) in &r.latency {
+            for (route, stats) in &sorted {
+                let h = &stats.latency;
                 let route = escape(route);
                 for (i, bound) in BUCKETS.iter().enumerate() {
+                    let n = h.counts[i];
                     let _ = writeln!(
                         out,
-                        "herald_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
-                        h.counts[i]
+                        "herald_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {n}"
                     );
                 }
+                let (count, sum) = (h.count, h.sum);
                 let _ = writeln!(
                     out,
-                    "herald_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                    h.count
+                    "herald_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
                 );
                 let _ = writeln!(
                     out,
-                    "herald_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                    h.sum
+                    "herald_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}"
                 );
                 let _ = writeln!(
                     out,
-                    "herald_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                    h.count
+                    "herald_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
                 );
             }
         }

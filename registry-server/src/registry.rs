@@ -74,6 +74,8 @@ pub struct Registry {
     pub config: Config,
     pub metrics: Metrics,
     cache: RwLock<HashMap<(String, i64), Arc<SchemaRow>>>,
+    /// The serialized `GET /schemas/ids/{id}` body of default-context schemas, the deserializers' hot path.
+    bodies: RwLock<HashMap<i64, axum::body::Bytes>>,
 }
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -86,7 +88,7 @@ struct ResolvedRefs {
     /// `(context, subject, version)` of each reference.
     targets: Vec<(String, String, i64)>,
     /// Texts of every transitively referenced schema, dependencies first, each once.
-    texts: Vec<String>,
+    texts: Vec<(String, String)>,
 }
 
 fn is_live(v: &VersionRow) -> bool {
@@ -104,6 +106,7 @@ impl Registry {
             config,
             metrics: Metrics::default(),
             cache: RwLock::new(HashMap::new()),
+            bodies: RwLock::new(HashMap::new()),
         }
     }
 
@@ -138,6 +141,26 @@ impl Registry {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&(context.to_owned(), id));
         }
+        if context == DEFAULT_CONTEXT
+            && let Ok(mut bodies) = self.bodies.write()
+        {
+            bodies.remove(&id);
+        }
+    }
+
+    /// `GET /schemas/ids/{id}` without parameters, serialized once per id and process.
+    pub async fn schema_body(&self, id: i64) -> Result<axum::body::Bytes, ApiError> {
+        if let Some(body) = self.bodies.read().map_err(|_| poisoned())?.get(&id) {
+            return Ok(body.clone());
+        }
+        let entity = self.schema_by_id(id, None, false, None).await?;
+        let body = axum::body::Bytes::from(entity.to_string());
+        let mut bodies = self.bodies.write().map_err(|_| poisoned())?;
+        if bodies.len() >= CACHE_CAPACITY {
+            bodies.clear();
+        }
+        bodies.insert(id, body.clone());
+        Ok(body)
     }
 
     // ----- settings -----
@@ -286,7 +309,7 @@ impl Registry {
                 let nested = row.references.clone();
                 self.resolve_refs(conn, &target.context, &nested, true, out, seen, depth + 1)
                     .await?;
-                out.texts.push(row.schema.clone());
+                out.texts.push((r.name.clone(), row.schema.clone()));
             }
             Ok(())
         })
@@ -377,6 +400,36 @@ impl Registry {
         Ok(out)
     }
 
+    /// With config `compatibilityGroup` = g, only versions whose `metadata.properties[g]` equals the new
+    /// schema's value are compared.
+    async fn in_group(
+        &self,
+        conn: &mut AnyConnection,
+        context: &str,
+        versions: &[VersionRow],
+        cfg: &Map<String, Value>,
+        metadata: Option<&Value>,
+    ) -> Result<Vec<VersionRow>, ApiError> {
+        let Some(group) = cfg.get("compatibilityGroup").and_then(Value::as_str) else {
+            return Ok(versions.to_vec());
+        };
+        let value_of = |m: Option<&Value>| {
+            m.and_then(|m| m.get("properties"))
+                .and_then(|p| p.get(group))
+                .cloned()
+        };
+        let wanted = value_of(metadata);
+        let mut out = Vec::new();
+        for v in versions {
+            if let Some(row) = self.schema(conn, context, v.schema_id).await?
+                && value_of(row.metadata.as_ref()) == wanted
+            {
+                out.push(v.clone());
+            }
+        }
+        Ok(out)
+    }
+
     // ----- entities -----
 
     fn schema_entity(
@@ -409,6 +462,29 @@ impl Registry {
         Value::Object(m)
     }
 
+    /// Applies `format=serialized` (Protobuf: base64 FileDescriptorProto) to an entity's `schema`.
+    async fn apply_format(
+        &self,
+        conn: &mut AnyConnection,
+        row: &SchemaRow,
+        entity: &mut Value,
+        format: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if format != Some("serialized") || row.schema_type != SchemaType::Protobuf.as_str() {
+            return Ok(());
+        }
+        let refs = self
+            .resolve(conn, &row.context, &row.references, true)
+            .await?;
+        let name = format!("{}.proto", row.guid);
+        if let Some(encoded) = schema_types::serialized_protobuf(&row.schema, &refs.texts, &name)
+            && let Some(obj) = entity.as_object_mut()
+        {
+            obj.insert("schema".into(), json!(encoded));
+        }
+        Ok(())
+    }
+
     // ----- schemas by id -----
 
     /// `GET /schemas/ids/{id}` (`subject` scopes the context; a non-matching subject still finds the schema).
@@ -417,19 +493,25 @@ impl Registry {
         id: i64,
         subject: Option<&str>,
         fetch_max_id: bool,
+        format: Option<&str>,
     ) -> Result<Value, ApiError> {
-        let mut conn = self.conn().await?;
         let q = subject.map(Qualified::parse);
         let context = q.as_ref().map_or(DEFAULT_CONTEXT, |q| q.context.as_str());
         let row = self
-            .schema(&mut conn, context, id)
+            .schema_cached(context, id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
         let mut entity = Self::schema_entity(&row, None, None);
         let obj = entity.as_object_mut().ok_or(ApiError::SchemaNotFound)?;
         obj.remove("id");
         obj.remove("deleted");
-        if let Some(q) = q.as_ref().filter(|q| !q.name.is_empty()) {
+        let scoped = q.as_ref().filter(|q| !q.name.is_empty());
+        if scoped.is_none() && !fetch_max_id && format.is_none() {
+            // The hot path of every deserializer: answered from the cache without touching the database.
+            return Ok(entity);
+        }
+        let mut conn = self.conn().await?;
+        if let Some(q) = scoped {
             let versions = store::versions(&mut conn, &q.context, &q.name).await?;
             if let Some(v) = versions.iter().rev().find(|v| v.schema_id == id) {
                 obj.insert("subject".into(), json!(q.display()));
@@ -442,17 +524,36 @@ impl Registry {
                 json!(store::max_id(&mut conn, context).await?),
             );
         }
+        self.apply_format(&mut conn, &row, &mut entity, format)
+            .await?;
         Ok(entity)
+    }
+
+    /// A schema by id, from the cache or (on a miss) the database.
+    async fn schema_cached(
+        &self,
+        context: &str,
+        id: i64,
+    ) -> Result<Option<Arc<SchemaRow>>, ApiError> {
+        if let Some(hit) = self
+            .cache
+            .read()
+            .map_err(|_| poisoned())?
+            .get(&(context.to_owned(), id))
+        {
+            return Ok(Some(hit.clone()));
+        }
+        let mut conn = self.conn().await?;
+        self.schema(&mut conn, context, id).await
     }
 
     /// Bare schema text of an id.
     pub async fn schema_text(&self, id: i64, subject: Option<&str>) -> Result<String, ApiError> {
-        let mut conn = self.conn().await?;
         let context = subject
             .map(Qualified::parse)
             .map_or(DEFAULT_CONTEXT.to_owned(), |q| q.context);
         let row = self
-            .schema(&mut conn, &context, id)
+            .schema_cached(&context, id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
         Ok(row.schema.clone())
@@ -626,8 +727,7 @@ impl Registry {
         version: VersionId,
         deleted: bool,
     ) -> Result<VersionRow, ApiError> {
-        let q = Qualified::parse(subject);
-        let versions = store::versions(conn, &q.context, &q.name).await?;
+        let (_, versions) = using_contexts(conn, subject).await?;
         if versions.is_empty() || (!deleted && !versions.iter().any(is_live)) {
             return Err(ApiError::SubjectNotFound(subject.to_owned()));
         }
@@ -651,6 +751,7 @@ impl Registry {
         subject: &str,
         version: VersionId,
         deleted: bool,
+        format: Option<&str>,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
         let v = Self::find_version(&mut conn, subject, version, deleted).await?;
@@ -658,11 +759,11 @@ impl Registry {
             .schema(&mut conn, &v.context, v.schema_id)
             .await?
             .ok_or_else(|| ApiError::SchemaIdNotFound(v.schema_id.to_string()))?;
-        Ok(Self::schema_entity(
-            &row,
-            Some(&qualify(&v.context, &v.subject)),
-            Some(&v),
-        ))
+        let mut entity =
+            Self::schema_entity(&row, Some(&qualify(&v.context, &v.subject)), Some(&v));
+        self.apply_format(&mut conn, &row, &mut entity, format)
+            .await?;
+        Ok(entity)
     }
 
     /// `GET /subjects/{s}/versions/{v}/referencedby`: ids of referrers, sorted.
@@ -722,14 +823,13 @@ impl Registry {
         deleted: bool,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
-        let q = Qualified::parse(subject);
-        let versions = store::versions(&mut conn, &q.context, &q.name).await?;
+        let (q, versions) = using_contexts(&mut conn, subject).await?;
         if !versions.iter().any(|v| deleted || is_live(v)) {
             return Err(ApiError::SubjectNotFound(subject.to_owned()));
         }
         let cfg = self.effective_config(&mut conn, &q).await?;
         let normalize = normalize || flag(&cfg, "normalize");
-        let (_, _, guid) = self
+        let (prepared, refs, guid) = self
             .read_request(
                 &mut conn,
                 &q.context,
@@ -740,11 +840,26 @@ impl Registry {
                 },
             )
             .await?;
-        for v in versions.iter().rev().filter(|v| deleted || is_live(v)) {
+        let candidates: Vec<&VersionRow> = versions
+            .iter()
+            .rev()
+            .filter(|v| deleted || is_live(v))
+            .collect();
+        for v in &candidates {
             if let Some(row) = self.schema(&mut conn, &v.context, v.schema_id).await?
                 && row.guid == guid
             {
                 return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+            }
+        }
+        // A request without metadata or rule set also matches a version that has them (Confluent's canLookup).
+        if req.metadata.is_none() && req.rule_set.is_none() {
+            for v in &candidates {
+                if let Some(row) = self.schema(&mut conn, &v.context, v.schema_id).await?
+                    && same_schema(&row, &prepared, &refs.references)
+                {
+                    return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+                }
             }
         }
         Err(ApiError::SchemaNotFound)
@@ -794,10 +909,75 @@ impl Registry {
             strict: !importing,
             normalize,
         };
-        let (prepared, refs, guid) = self.read_request(conn, &q.context, &req, how).await?;
-        let existing_id = store::id_by_guid(conn, &q.context, &guid).await?;
+        let (prepared, refs, mut guid) = self.read_request(conn, &q.context, &req, how).await?;
 
-        // Idempotent re-registration runs before the mode check, as in Confluent.
+        // Idempotent re-registration runs before the mode check, as in Confluent: the same content, or (for a
+        // request without metadata and rule set) the same schema as a live version.
+        if let Some(id) = store::id_by_guid(conn, &q.context, &guid).await?
+            && req.id.is_none_or(|given| given == id)
+            && let Some(v) = live.iter().rev().find(|v| v.schema_id == id)
+        {
+            let row = self
+                .schema(conn, &q.context, id)
+                .await?
+                .ok_or_else(|| ApiError::Store("schema vanished".to_owned()))?;
+            return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+        }
+        let contract_config = [
+            "defaultMetadata",
+            "overrideMetadata",
+            "defaultRuleSet",
+            "overrideRuleSet",
+        ]
+        .iter()
+        .any(|k| cfg.get(*k).is_some_and(|v| !v.is_null()));
+        if req.id.is_none() && req.metadata.is_none() && req.rule_set.is_none() && !contract_config
+        {
+            for v in live.iter().rev() {
+                if let Some(row) = self.schema(conn, &q.context, v.schema_id).await?
+                    && same_schema(&row, &prepared, &refs.references)
+                {
+                    return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
+                }
+            }
+        }
+        // Outside IMPORT, metadata and rule set are inherited from the latest live version when not given.
+        if !importing
+            && (req.metadata.is_none() || req.rule_set.is_none())
+            && let Some(latest) = live.last()
+            && let Some(row) = self.schema(conn, &q.context, latest.schema_id).await?
+        {
+            if req.metadata.is_none() {
+                req.metadata = row.metadata.clone();
+            }
+            if req.rule_set.is_none() {
+                req.rule_set = row.rule_set.clone();
+            }
+            guid = schema_types::guid(
+                &prepared.canonical,
+                &refs.references,
+                req.metadata.as_ref(),
+                req.rule_set.as_ref(),
+            );
+        }
+        // Data-contract defaults and overrides from the config: default < request (or inherited) < override.
+        if !importing && contract_config {
+            req.metadata = merge_metadata(
+                merge_metadata(cfg.get("defaultMetadata").cloned(), req.metadata.take()),
+                cfg.get("overrideMetadata").cloned(),
+            );
+            req.rule_set = merge_rule_set(
+                merge_rule_set(cfg.get("defaultRuleSet").cloned(), req.rule_set.take()),
+                cfg.get("overrideRuleSet").cloned(),
+            );
+            guid = schema_types::guid(
+                &prepared.canonical,
+                &refs.references,
+                req.metadata.as_ref(),
+                req.rule_set.as_ref(),
+            );
+        }
+        let existing_id = store::id_by_guid(conn, &q.context, &guid).await?;
         if let Some(id) = existing_id
             && req.id.is_none_or(|given| given == id)
             && let Some(v) = live.iter().rev().find(|v| v.schema_id == id)
@@ -832,7 +1012,10 @@ impl Registry {
         }
 
         if !importing && !force {
-            let history = self.history(conn, &q.context, &live).await?;
+            let grouped = self
+                .in_group(conn, &q.context, &live, &cfg, req.metadata.as_ref())
+                .await?;
+            let history = self.history(conn, &q.context, &grouped).await?;
             let entries: Vec<HistoryEntry<'_>> = history
                 .iter()
                 .map(|(version, prepared)| HistoryEntry {
@@ -1011,6 +1194,15 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
+        let selected = self
+            .in_group(
+                &mut conn,
+                &q.context,
+                &selected,
+                &cfg,
+                req.metadata.as_ref(),
+            )
+            .await?;
         let history = self.history(&mut conn, &q.context, &selected).await?;
         let entries: Vec<HistoryEntry<'_>> = history
             .iter()
@@ -1410,6 +1602,119 @@ const CONFIG_KEYS: [&str; 13] = [
     "overrideRuleSet",
 ];
 
+fn non_null(v: Option<Value>) -> Option<Value> {
+    v.filter(|v| !v.is_null())
+}
+
+/// Confluent's `Metadata.mergeMetadata`: `tags` and `properties` merged key by key (`over` wins), `sensitive`
+/// united.
+fn merge_metadata(base: Option<Value>, over: Option<Value>) -> Option<Value> {
+    let (base, over) = match (non_null(base), non_null(over)) {
+        (None, o) => return o,
+        (b, None) => return b,
+        (Some(b), Some(o)) => (b, o),
+    };
+    let mut out = Map::new();
+    for key in ["tags", "properties"] {
+        let mut merged = base
+            .get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(o) = over.get(key).and_then(Value::as_object) {
+            for (k, v) in o {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        if !merged.is_empty() {
+            out.insert(key.to_owned(), Value::Object(merged));
+        }
+    }
+    let mut sensitive: Vec<Value> = Vec::new();
+    for m in [&base, &over] {
+        for v in m
+            .get("sensitive")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !sensitive.contains(v) {
+                sensitive.push(v.clone());
+            }
+        }
+    }
+    if !sensitive.is_empty() {
+        out.insert("sensitive".to_owned(), Value::Array(sensitive));
+    }
+    Some(Value::Object(out))
+}
+
+/// Confluent's `RuleSet.mergeRuleSets`: per rule kind, `over`'s rules replace `base`'s rules of the same name.
+fn merge_rule_set(base: Option<Value>, over: Option<Value>) -> Option<Value> {
+    let (base, over) = match (non_null(base), non_null(over)) {
+        (None, o) => return o,
+        (b, None) => return b,
+        (Some(b), Some(o)) => (b, o),
+    };
+    let mut out = base.as_object().cloned().unwrap_or_default();
+    for key in ["migrationRules", "domainRules", "encodingRules"] {
+        let mut rules: Vec<Value> = base
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for rule in over
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            rules.retain(|r| r.get("name") != rule.get("name"));
+            rules.push(rule.clone());
+        }
+        if !rules.is_empty() {
+            out.insert(key.to_owned(), Value::Array(rules));
+        }
+    }
+    Some(Value::Object(out))
+}
+
+/// A subject's versions; an unqualified subject unknown in the default context is looked up in the other
+/// contexts (in name order), as Confluent's `getUsingContexts` does for reads and lookups.
+async fn using_contexts(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> Result<(Qualified, Vec<VersionRow>), ApiError> {
+    let q = Qualified::parse(subject);
+    let versions = store::versions(conn, &q.context, &q.name).await?;
+    if !versions.is_empty() || subject.starts_with(":.") {
+        return Ok((q, versions));
+    }
+    for (context, _) in store::contexts(conn).await? {
+        if context == DEFAULT_CONTEXT || context == GLOBAL_CONTEXT {
+            continue;
+        }
+        let found = store::versions(conn, &context, &q.name).await?;
+        if !found.is_empty() {
+            return Ok((
+                Qualified {
+                    context,
+                    name: q.name,
+                },
+                found,
+            ));
+        }
+    }
+    Ok((q, versions))
+}
+
+/// Confluent's `canLookup` without metadata: same stored text, type and references.
+fn same_schema(row: &SchemaRow, prepared: &Prepared, references: &[Reference]) -> bool {
+    row.schema == prepared.canonical
+        && row.schema_type == prepared.schema_type.as_str()
+        && row.references == references
+}
+
 fn non_transitive(level: CompatibilityLevel) -> CompatibilityLevel {
     match level {
         CompatibilityLevel::BackwardTransitive => CompatibilityLevel::Backward,
@@ -1501,6 +1806,25 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn metadata_and_rule_sets_merge_like_confluent() {
+        let base = json!({"properties": {"a": "1", "b": "1"}, "sensitive": ["x"]});
+        let over = json!({"properties": {"b": "2"}, "sensitive": ["y"], "tags": {"f": ["PII"]}});
+        assert_eq!(
+            merge_metadata(Some(base.clone()), Some(over)),
+            Some(
+                json!({"properties": {"a": "1", "b": "2"}, "sensitive": ["x", "y"], "tags": {"f": ["PII"]}})
+            )
+        );
+        assert_eq!(merge_metadata(None, Some(base.clone())), Some(base.clone()));
+        assert_eq!(merge_metadata(Some(base.clone()), None), Some(base));
+        let r1 = json!({"domainRules": [{"name": "a", "type": "CEL", "expr": "1"}, {"name": "b", "type": "CEL"}]});
+        let r2 = json!({"domainRules": [{"name": "a", "type": "CEL", "expr": "2"}]});
+        let merged = merge_rule_set(Some(r1), Some(r2)).expect("merged");
+        assert_eq!(merged["domainRules"][0]["name"], "b");
+        assert_eq!(merged["domainRules"][1]["expr"], "2");
     }
 
     #[test]

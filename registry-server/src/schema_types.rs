@@ -1,10 +1,11 @@
 //! The one place where the registry meets schema languages: parsing, the stored (canonical) text, identity
-//! hashes and compatibility verdicts. Avro uses `herald-schema` and `herald-compat`; Protobuf and JSON Schema
-//! are stored as given (interim policy below) until their engines land.
+//! hashes and compatibility verdicts. Avro and Protobuf use `herald-schema` and `herald-compat` (Protobuf with the
+//! `CONFLUENT` rule set); JSON Schema is stored as given.
 //!
-//! **Interim policy for PROTOBUF and JSON:** the schema text is stored trimmed (JSON re-printed compactly with
-//! key order kept); a compatibility check of such a schema against an existing version at any level other than
-//! `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed verdict.
+//! **Policy where no engine applies:** JSON Schema texts are stored compacted (key order kept), Protobuf schemas
+//! sent as base64 descriptors are stored as sent; a compatibility check that would need a model of either at any
+//! level other than `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed
+//! verdict.
 
 use std::fmt;
 
@@ -76,18 +77,25 @@ pub struct Prepared {
     /// The text stored and returned (Avro: Java's `Schema.toString()` form, or the normalized form).
     pub canonical: String,
     pub avro: Option<AvroSchema>,
+    /// A Protobuf schema given as `.proto` text, compiled with its references (root file [`PROTO_ENTRY`]).
+    pub proto: Option<herald_schema::proto::Module>,
 }
 
-/// Reads `text` with the texts of its (transitively) referenced schemas, dependencies first.
+/// Reads `text` with its (transitively) referenced schemas as `(reference name, text)`, dependencies first.
 pub fn prepare(
     schema_type: SchemaType,
     text: &str,
-    reference_texts: &[String],
+    references: &[(String, String)],
     how: Prepare,
 ) -> Result<Prepared, ApiError> {
     let invalid = |details: String| {
         ApiError::InvalidSchema(format!("Invalid schema {text}, details: {details}"))
     };
+    if text.contains('\0') {
+        return Err(ApiError::InvalidSchema(
+            "Invalid schema: the text contains a NUL character".to_owned(),
+        ));
+    }
     match schema_type {
         SchemaType::Avro => {
             let options = if how.strict {
@@ -96,15 +104,12 @@ pub fn prepare(
                 ParseOptions::lenient()
             };
             let mut parser = Parser::new(options);
-            for r in reference_texts {
+            for (_, r) in references {
                 parser = parser.reference(r);
             }
             let avro = parser.parse(text).map_err(|e| invalid(e.to_string()))?;
-            let canonical = if !reference_texts.is_empty() {
-                // `to_java_json` would inline the referenced named types; Confluent writes them by name. Until
-                // herald-schema can print a schema with references by name, store the request compacted.
-                compact_json(text).map_err(invalid)?
-            } else if how.normalize {
+            // Both renderings write the named types of references by name, as Confluent stores them.
+            let canonical = if how.normalize {
                 avro.normalized()
             } else {
                 avro.to_java_json()
@@ -113,25 +118,91 @@ pub fn prepare(
                 schema_type,
                 canonical,
                 avro: Some(avro),
+                proto: None,
             })
         }
         SchemaType::Json => Ok(Prepared {
             schema_type,
             canonical: compact_json(text).map_err(invalid)?,
             avro: None,
+            proto: None,
         }),
         SchemaType::Protobuf => {
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 return Err(ApiError::InvalidSchema("Empty schema".to_owned()));
             }
+            let proto = match compile_proto(trimmed, references) {
+                Ok(module) => Some(module),
+                // A base64 FileDescriptorProto (what confluent-kafka's ProtobufSerializer sends) is stored as sent.
+                Err(_) if decode_descriptor(trimmed).is_some() => None,
+                // Dependencies registered as descriptors cannot be fed to the .proto front end: accept unchecked.
+                Err(_)
+                    if references
+                        .iter()
+                        .any(|(_, t)| decode_descriptor(t.trim()).is_some()) =>
+                {
+                    None
+                }
+                Err(e) => return Err(invalid(e)),
+            };
             Ok(Prepared {
                 schema_type,
                 canonical: trimmed.to_owned(),
                 avro: None,
+                proto,
             })
         }
     }
+}
+
+/// The path under which a Protobuf schema itself is compiled (its references keep their import paths).
+const PROTO_ENTRY: &str = "__herald_schema__.proto";
+
+/// Parses and resolves a `.proto` text with its references; errors are the front end's diagnostics.
+fn compile_proto(
+    text: &str,
+    references: &[(String, String)],
+) -> Result<herald_schema::proto::Module, String> {
+    let mut files: std::collections::HashMap<String, String> = references
+        .iter()
+        .map(|(name, t)| (name.clone(), t.clone()))
+        .collect();
+    files.insert(PROTO_ENTRY.to_owned(), text.to_owned());
+    herald_schema::proto::compile(&files, &[PROTO_ENTRY])
+        .map_err(|d| d.to_string().replace(PROTO_ENTRY, "schema"))
+}
+
+fn decode_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
+}
+
+/// `format=serialized` for a Protobuf schema: its base64 `FileDescriptorProto`. A schema stored as a descriptor
+/// is returned as stored; `None` when the text cannot be compiled.
+pub fn serialized_protobuf(
+    text: &str,
+    references: &[(String, String)],
+    name: &str,
+) -> Option<String> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    if decode_descriptor(text).is_some() {
+        return Some(text.to_owned());
+    }
+    let module = compile_proto(text, references).ok()?;
+    let file = module.file_by_path(PROTO_ENTRY)?;
+    let mut fdp = module.file_descriptor_proto(file.id);
+    fdp.name = Some(name.to_owned());
+    fdp.source_code_info = None;
+    Some(base64::engine::general_purpose::STANDARD.encode(fdp.encode_to_vec()))
 }
 
 fn compact_json(text: &str) -> Result<String, String> {
@@ -251,6 +322,42 @@ pub fn check(
                     ));
                 }
             }
+            (_, SchemaType::Protobuf)
+                if new.proto.is_some() && history.iter().all(|h| h.prepared.proto.is_some()) =>
+            {
+                let olds: Vec<&herald_schema::proto::Module> = history
+                    .iter()
+                    .filter_map(|h| h.prepared.proto.as_ref())
+                    .collect();
+                let new_module = new.proto.as_ref().ok_or(ApiError::SchemaNotFound)?;
+                let options =
+                    herald_compat::proto::Options::new(herald_compat::proto::RuleSet::Confluent)
+                        .with_root(PROTO_ENTRY);
+                let report = herald_compat::proto::check(level, new_module, &olds, &options);
+                let mut by_version: Vec<usize> =
+                    report.violations.iter().filter_map(|v| v.against).collect();
+                by_version.dedup();
+                for index in by_version {
+                    for v in report
+                        .violations
+                        .iter()
+                        .filter(|v| v.against == Some(index))
+                    {
+                        messages.push(format!(
+                            "{{errorType:'{}', description:'{} ({} direction)', additionalInfo:'{}'}}",
+                            v.rule,
+                            v.message.replace(PROTO_ENTRY, "schema"),
+                            v.direction.as_str(),
+                            v.path
+                        ));
+                    }
+                    messages.push(format!("{{oldSchemaVersion: {}}}", history[index].version));
+                    messages.push(format!(
+                        "{{oldSchema: '{}'}}",
+                        history[index].prepared.canonical
+                    ));
+                }
+            }
             (_, other) => {
                 return Err(ApiError::CompatibilityUnavailable(format!(
                     "Compatibility checks of {other} schemas are not available in this Herald build yet; \
@@ -313,7 +420,7 @@ mod tests {
     }
 
     #[test]
-    fn avro_levels_decide_and_protobuf_is_refused() {
+    fn avro_and_protobuf_levels_decide_and_descriptors_are_refused() {
         let v1 = avro(r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"}]}"#);
         let v2 = avro(
             r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"},{"name":"g","type":"int"}]}"#,
@@ -350,12 +457,57 @@ mod tests {
             how,
         )
         .expect("stored");
+        assert!(prepare(SchemaType::Protobuf, "message {", &[], how).is_err());
+        let encoded = serialized_protobuf(&p1.canonical, &[], "m.proto").expect("serialized");
+        assert_eq!(
+            serialized_protobuf(&encoded, &[], "m.proto").as_deref(),
+            Some(encoded.as_str())
+        );
+        assert!(
+            prepare(SchemaType::Protobuf, &encoded, &[], how).is_ok(),
+            "descriptors are accepted"
+        );
         let ph = [HistoryEntry {
             version: 1,
             prepared: &p1,
         }];
+        assert!(
+            check(CompatibilityLevel::Backward, &p1, &ph)
+                .expect("protobuf verdict")
+                .compatible
+        );
+        let p2 = prepare(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M {\n  int64 f = 1;\n}\n",
+            &[],
+            how,
+        )
+        .expect("stored");
+        let p3 = prepare(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M {\n  string f = 1;\n}\n",
+            &[],
+            how,
+        )
+        .expect("stored");
+        let h2 = [HistoryEntry {
+            version: 1,
+            prepared: &p2,
+        }];
+        let changed = check(CompatibilityLevel::Backward, &p3, &h2).expect("protobuf verdict");
+        assert!(
+            !changed.compatible,
+            "a scalar kind change is incompatible: {:?}",
+            changed.messages
+        );
+        // A schema stored as a descriptor has no .proto model: no verdict is guessed.
+        let d = prepare(SchemaType::Protobuf, &encoded, &[], how).expect("descriptor");
+        let dh = [HistoryEntry {
+            version: 1,
+            prepared: &d,
+        }];
         assert!(matches!(
-            check(CompatibilityLevel::Backward, &p1, &ph),
+            check(CompatibilityLevel::Backward, &p1, &dh),
             Err(ApiError::CompatibilityUnavailable(_))
         ));
         let mismatch =

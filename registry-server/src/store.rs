@@ -134,6 +134,11 @@ impl Store {
     }
 }
 
+/// PostgreSQL text cannot hold NUL; such a name matches nothing (and is rejected where names are written).
+fn has_nul(s: &str) -> bool {
+    s.contains('\0')
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -206,6 +211,9 @@ pub async fn schema_by_id(
     context: &str,
     id: i64,
 ) -> Result<Option<SchemaRow>, ApiError> {
+    if has_nul(context) {
+        return Ok(None);
+    }
     let row = sqlx::query(&format!(
         "SELECT {SCHEMA_COLUMNS} FROM schemas WHERE context = $1 AND id = $2"
     ))
@@ -221,6 +229,9 @@ pub async fn schemas_by_guid(
     conn: &mut AnyConnection,
     guid: &str,
 ) -> Result<Vec<SchemaRow>, ApiError> {
+    if has_nul(guid) {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(&format!(
         "SELECT {SCHEMA_COLUMNS} FROM schemas WHERE guid = $1 ORDER BY context, id"
     ))
@@ -236,6 +247,9 @@ pub async fn id_by_guid(
     context: &str,
     guid: &str,
 ) -> Result<Option<i64>, ApiError> {
+    if has_nul(context) {
+        return Ok(None);
+    }
     let row =
         sqlx::query("SELECT id FROM schemas WHERE context = $1 AND guid = $2 ORDER BY id LIMIT 1")
             .bind(context)
@@ -251,6 +265,9 @@ pub async fn versions(
     context: &str,
     subject: &str,
 ) -> Result<Vec<VersionRow>, ApiError> {
+    if has_nul(context) || has_nul(subject) {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(&format!(
         "SELECT {VERSION_COLUMNS} FROM versions WHERE context = $1 AND subject = $2 ORDER BY version"
     ))
@@ -270,6 +287,9 @@ pub async fn versions_of_schema(
     context: &str,
     id: i64,
 ) -> Result<Vec<VersionRow>, ApiError> {
+    if has_nul(context) {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(&format!(
         "SELECT {VERSION_COLUMNS} FROM versions WHERE context = $1 AND schema_id = $2 ORDER BY subject, version"
     ))
@@ -332,6 +352,9 @@ pub async fn contexts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, Ap
 }
 
 pub async fn max_id(conn: &mut AnyConnection, context: &str) -> Result<i64, ApiError> {
+    if has_nul(context) {
+        return Ok(0);
+    }
     let row = sqlx::query("SELECT max_id FROM contexts WHERE name = $1")
         .bind(context)
         .fetch_optional(&mut *conn)
@@ -469,6 +492,9 @@ pub async fn setting(
     context: &str,
     subject: &str,
 ) -> Result<Option<String>, ApiError> {
+    if has_nul(context) || has_nul(subject) {
+        return Ok(None);
+    }
     let (table, column) = kind.table();
     let row = sqlx::query(&format!(
         "SELECT {column} AS value FROM {table} WHERE context = $1 AND subject = $2"
@@ -506,6 +532,9 @@ pub async fn delete_setting(
     context: &str,
     subject: &str,
 ) -> Result<(), ApiError> {
+    if has_nul(context) || has_nul(subject) {
+        return Ok(());
+    }
     let (table, _) = kind.table();
     sqlx::query(&format!(
         "DELETE FROM {table} WHERE context = $1 AND subject = $2"
@@ -519,6 +548,9 @@ pub async fn delete_setting(
 
 /// Deletes a context's row and its context-level settings.
 pub async fn delete_context(conn: &mut AnyConnection, context: &str) -> Result<(), ApiError> {
+    if has_nul(context) {
+        return Ok(());
+    }
     for sql in [
         "DELETE FROM contexts WHERE name = $1",
         "DELETE FROM configs WHERE context = $1",

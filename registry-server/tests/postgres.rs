@@ -88,6 +88,7 @@ macro_rules! scenario {
 scenario!(
     register_and_read,
     bad_input,
+    no_server_errors,
     client_quirks,
     deletes,
     compatibility,

@@ -19,6 +19,7 @@ macro_rules! scenario {
 scenario!(
     register_and_read,
     bad_input,
+    no_server_errors,
     client_quirks,
     deletes,
     compatibility,

@@ -79,6 +79,25 @@ out["delete_version"] = client.delete_version("users-value", 2)
 out["versions_after_delete"] = client.get_versions("users-value")
 out["referenced_by"] = client.get_referenced_by("users-value", 1)
 
+# Data contracts: metadata and the latest-with-metadata lookup; references between Avro subjects.
+from confluent_kafka.schema_registry import Metadata, MetadataProperties, SchemaReference  # noqa: E402
+
+owned = Schema('"string"', "AVRO", metadata=Metadata(None, MetadataProperties({"owner": "team-a"}), None))
+client.register_schema("owned", owned)
+client.set_compatibility("owned", "NONE")
+client.register_schema("owned", Schema('"int"', "AVRO",
+                                       metadata=Metadata(None, MetadataProperties({"owner": "team-b"}), None)))
+found = client.get_latest_with_metadata("owned", {"owner": "team-a"})
+out["latest_with_metadata"] = [found.version, found.schema.metadata.properties.properties]
+client.register_schema("address", Schema('{"type":"record","name":"Address","namespace":"e2e",'
+                                         '"fields":[{"name":"city","type":"string"}]}', "AVRO"))
+person_id = client.register_schema("person", Schema(
+    '{"type":"record","name":"Person","namespace":"e2e","fields":[{"name":"home","type":"e2e.Address"}]}',
+    "AVRO", [SchemaReference("e2e.Address", "address", 1)]))
+out["referenced_by_address"] = client.get_referenced_by("address", 1) == [person_id]
+person = client.get_schema(person_id)
+out["person_references"] = [[r.name, r.subject, r.version] for r in person.references]
+
 # Avro serializer round trip (auto-registers under the topic's value subject).
 serializer = AvroSerializer(client, user_v2)
 deserializer = AvroDeserializer(client)
@@ -108,5 +127,14 @@ out["protobuf_wire"] = [pbytes[0], int.from_bytes(pbytes[1:5], "big")]
 out["protobuf_round_trip"] = pdes(pbytes, pctx).text
 latest = client.get_latest_version("greetings-value")
 out["protobuf_latest"] = [latest.version, latest.schema.schema_type]
+
+# A .proto text schema read back as a serialized descriptor.
+import base64  # noqa: E402
+
+text_id = client.register_schema("text-proto", Schema('syntax = "proto3";\npackage t;\nmessage Ping {\n  int32 n = 1;\n}\n',
+                                                      "PROTOBUF"))
+serialized = client.get_schema(text_id, fmt="serialized").schema_str
+parsed = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(serialized))
+out["protobuf_serialized"] = [parsed.package, [m.name for m in parsed.message_type]]
 
 print(json.dumps(out))

@@ -57,12 +57,16 @@ async fn python_schema_registry_client_and_serdes() {
         ("delete_version", json!(2)),
         ("versions_after_delete", json!([1])),
         ("referenced_by", json!([])),
+        ("latest_with_metadata", json!([1, {"owner": "team-a"}])),
+        ("referenced_by_address", json!(true)),
+        ("person_references", json!([["e2e.Address", "address", 1]])),
         ("wire", json!([0, 2])),
         ("round_trip", json!({"name": "Ada", "age": 36})),
         ("people_subjects", json!(["people-value"])),
-        ("protobuf_wire", json!([0, 4])),
+        ("protobuf_wire", json!([0, 8])),
         ("protobuf_round_trip", json!("hello")),
         ("protobuf_latest", json!([1, "PROTOBUF"])),
+        ("protobuf_serialized", json!(["t", ["Ping"]])),
     ];
     for (key, want) in expect {
         assert_eq!(&out[*key], want, "python: {key} in {out}");

@@ -118,6 +118,22 @@ pub async fn register_and_read(s: &Server) {
             42202,
         );
     }
+    assert_eq!(
+        s.get("/subjects?offset=1&limit=1").await.1,
+        json!(["other"])
+    );
+    assert_eq!(
+        s.get("/subjects/orders-value/versions?offset=1").await.1,
+        json!([2])
+    );
+    let (_, page) = s
+        .get("/schemas?subjectPrefix=orders&limit=1&offset=1")
+        .await;
+    assert_eq!(
+        (page[0]["subject"].as_str(), page[0]["version"].as_i64()),
+        (Some("orders-value"), Some(2))
+    );
+    assert_error(&s.get("/subjects?limit=x").await, 404, 404);
     let (_, list) = s.get("/schemas").await;
     assert_eq!(list.as_array().map(Vec::len), Some(4));
     let (_, latest_only) = s.get("/schemas?latestOnly=true").await;
@@ -284,6 +300,91 @@ pub async fn bad_input(s: &Server) {
     // Nothing was written by any failed request.
     assert_eq!(s.get("/subjects").await.1, json!(["x"]));
     assert_eq!(s.get("/subjects/x/versions").await.1, json!([1]));
+}
+
+/// Odd input on every route never gives a 500 and every error has Confluent's body.
+pub async fn no_server_errors(s: &Server) {
+    s.register("z", STRING).await;
+    let bodies = [
+        None,
+        Some(json!(null)),
+        Some(json!([])),
+        Some(json!("x")),
+        Some(json!({"schema": null})),
+        Some(json!({"schema": 5})),
+        Some(json!({"schema": "\"int\"", "schemaType": 7})),
+        Some(json!({"schema": "\"int\"", "references": [{"name": "a"}]})),
+        Some(
+            json!({"schema": "\"int\"", "references": [{"name": "a", "subject": "nope", "version": 1}]}),
+        ),
+        Some(json!({"schema": "\"int\"", "id": -5, "version": 0})),
+        Some(json!({"schema": "\"int\"", "metadata": 5, "ruleSet": []})),
+        Some(json!({"compatibility": 5, "mode": 7, "normalize": "yes"})),
+        Some(json!({"mode": "IMPORT"})),
+        Some(json!({"schema": "syntax = \"proto3\";\u{0}message M {}", "schemaType": "PROTOBUF"})),
+        Some(json!({"schema": "{\"type\":\"string\",\"x\":\"\u{0}\"}"})),
+    ];
+    let subjects = [
+        "z",
+        "nope",
+        "%3A.ctx%3Az",
+        "a%2Fb",
+        "%00",
+        "__GLOBAL",
+        ":.__GLOBAL:",
+        "%E2%9C%93",
+        "x%20y",
+    ];
+    let versions = ["1", "latest", "-1", "0", "99", "x", "99999999999999999999"];
+    let mut paths = vec![
+        "/".to_owned(),
+        "/schemas?limit=-3&offset=-1".to_owned(),
+        "/schemas/ids/0".to_owned(),
+        "/schemas/ids/-1/versions".to_owned(),
+        "/schemas/ids/99999999999999999999".to_owned(),
+        "/schemas/guids/zzz".to_owned(),
+        "/schemas/ids/1?subject=%3A.x%3A&format=serialized&fetchMaxId=true".to_owned(),
+        "/contexts/%3A/subjects".to_owned(),
+        "/contexts/.x/schemas".to_owned(),
+        "/config?defaultToGlobal=true".to_owned(),
+        "/mode?force=true".to_owned(),
+    ];
+    for subject in subjects {
+        paths.push(format!("/subjects/{subject}"));
+        paths.push(format!("/subjects/{subject}/versions"));
+        paths.push(format!("/subjects/{subject}/metadata?key=a"));
+        paths.push(format!("/config/{subject}"));
+        paths.push(format!("/mode/{subject}"));
+        paths.push(format!(
+            "/compatibility/subjects/{subject}/versions?verbose=true"
+        ));
+        for v in versions {
+            paths.push(format!("/subjects/{subject}/versions/{v}"));
+            paths.push(format!("/subjects/{subject}/versions/{v}/referencedby"));
+            paths.push(format!("/compatibility/subjects/{subject}/versions/{v}"));
+        }
+    }
+    for path in &paths {
+        for method in ["GET", "POST", "PUT", "DELETE"] {
+            let attempts: Vec<Option<Value>> = if method == "POST" || method == "PUT" {
+                bodies.to_vec()
+            } else {
+                vec![None]
+            };
+            for body in attempts {
+                let (status, v) = s.call(method, path, body.clone()).await;
+                assert!(status < 500, "{method} {path} {body:?} -> {status} {v}");
+                if status >= 400 {
+                    assert!(
+                        v["error_code"].is_u64() && v["message"].is_string(),
+                        "{method} {path} -> {v}"
+                    );
+                }
+            }
+        }
+    }
+    // The registry still works afterwards.
+    assert_eq!(s.register("z", STRING).await["id"], 1);
 }
 
 /// Client quirks: capitalised booleans, `%2F`, trailing slashes, media types, headers.
@@ -776,6 +877,25 @@ pub async fn contexts(s: &Server) {
         "\"int\""
     );
     assert_eq!(s.get("/contexts").await.1, json!([".", ".prod"]));
+    // Unqualified reads of a subject that only exists in another context find it there.
+    s.register(":.prod:only-prod", "\"long\"").await;
+    let (st, fallback) = s.get("/subjects/only-prod/versions/1").await;
+    assert_eq!(
+        (st, fallback["subject"].as_str()),
+        (200, Some(":.prod:only-prod")),
+        "{fallback}"
+    );
+    assert_eq!(
+        s.post("/subjects/only-prod", json!({"schema": "\"long\""}))
+            .await
+            .0,
+        200
+    );
+    assert_error(
+        &s.get("/subjects/:.:only-prod/versions/1").await,
+        404,
+        40401,
+    );
     s.put("/contexts/.prod/config", json!({"compatibility": "NONE"}))
         .await;
     assert_eq!(
@@ -783,8 +903,11 @@ pub async fn contexts(s: &Server) {
         "NONE"
     );
     assert_error(&s.delete("/contexts/.prod").await, 422, 42211);
-    s.delete("/subjects/:.prod:a").await;
-    s.delete("/subjects/:.prod:a?permanent=true").await;
+    for subject in [":.prod:a", ":.prod:only-prod"] {
+        s.delete(&format!("/subjects/{subject}")).await;
+        s.delete(&format!("/subjects/{subject}?permanent=true"))
+            .await;
+    }
     let resp = s
         .client
         .delete(format!("{}/contexts/.prod", s.base))
@@ -936,6 +1059,61 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         404,
         40403,
     );
+    // Without metadata, the same schema finds the newest version that has it (register and lookup); a new schema
+    // inherits the latest version's metadata.
+    let same = s.register("m", STRING).await;
+    assert_eq!(
+        (same["version"].as_i64(), same["id"].as_i64()),
+        (Some(2), Some(3))
+    );
+    let (st, found) = s.post("/subjects/m", json!({"schema": STRING})).await;
+    assert_eq!((st, found["version"].as_i64()), (200, Some(2)));
+    let inherited = s.register("m", "\"bytes\"").await;
+    assert_eq!(
+        (inherited["version"].as_i64(), &inherited["metadata"]),
+        (Some(3), &md2)
+    );
+    // compatibilityGroup: only versions in the same group are compared.
+    s.put("/config/g", json!({"compatibilityGroup": "major"}))
+        .await;
+    let major = |n: &str| json!({"properties": {"major": n}});
+    s.post(
+        "/subjects/g/versions",
+        json!({"schema": STRING, "metadata": major("1")}),
+    )
+    .await;
+    let (st, other_group) = s
+        .post(
+            "/subjects/g/versions",
+            json!({"schema": "\"int\"", "metadata": major("2")}),
+        )
+        .await;
+    assert_eq!(st, 200, "{other_group}");
+    let same_group = s
+        .post(
+            "/subjects/g/versions",
+            json!({"schema": "\"int\"", "metadata": major("1")}),
+        )
+        .await;
+    assert_error(&same_group, 409, 40901);
+    // Config defaults and overrides of metadata are merged into new versions.
+    s.put(
+        "/config/dc",
+        json!({"defaultMetadata": {"properties": {"owner": "platform", "x": "d"}},
+               "overrideMetadata": {"properties": {"tier": "gold"}}}),
+    )
+    .await;
+    let (st, dc) = s
+        .post(
+            "/subjects/dc/versions",
+            json!({"schema": STRING, "metadata": {"properties": {"owner": "me"}}}),
+        )
+        .await;
+    assert_eq!(st, 200, "{dc}");
+    assert_eq!(
+        dc["metadata"],
+        json!({"properties": {"owner": "me", "tier": "gold", "x": "d"}})
+    );
     let bad_rules = json!({"domainRules": [{"name": "r", "kind": "CONDITION", "mode": "UPGRADE", "type": "CEL"}]});
     assert_error(
         &s.post(
@@ -967,11 +1145,105 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         s.get(&format!("/schemas/ids/{}/schema", p1["id"])).await.1,
         json!(proto.trim())
     );
-    // Interim policy: no protobuf verdict yet, a clear 422 instead of a guess; NONE registers.
+    // format=serialized answers a base64 FileDescriptorProto.
+    let (_, ser) = s
+        .get(&format!("/schemas/ids/{}?format=serialized", p1["id"]))
+        .await;
+    let b64 = ser["schema"].as_str().unwrap_or_default();
+    assert!(!b64.is_empty() && !b64.contains("syntax"), "{ser}");
+    assert_eq!(
+        s.get(&format!("/schemas/ids/{}?format=unknown", p1["id"]))
+            .await
+            .1["schema"],
+        json!(proto.trim())
+    );
+    assert_eq!(
+        s.get("/subjects/pb/versions/1?format=serialized").await.1["schema"],
+        json!(b64)
+    );
+    // A descriptor is accepted as a schema (confluent-kafka's ProtobufSerializer sends one) and stored as sent.
+    let (st, from_b64) = s
+        .post(
+            "/subjects/pb-b64/versions",
+            json!({"schema": b64, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, from_b64["schema"].as_str()),
+        (200, Some(b64)),
+        "{from_b64}"
+    );
+    // Invalid .proto text and unresolvable imports are 42201; imports resolve through references.
+    let bad = s
+        .post(
+            "/subjects/pb-bad/versions",
+            json!({"schema": "message {", "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&bad, 422, 42201);
+    let money = "syntax = \"proto3\";\npackage common;\nmessage Money {\n  int64 units = 1;\n}\n";
+    s.post(
+        "/subjects/common%2Fmoney.proto/versions",
+        json!({"schema": money, "schemaType": "PROTOBUF"}),
+    )
+    .await;
+    let order = "syntax = \"proto3\";\npackage shop;\nimport \"common/money.proto\";\nmessage Order {\n  common.Money total = 1;\n}\n";
+    let no_refs = s
+        .post(
+            "/subjects/order/versions",
+            json!({"schema": order, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&no_refs, 422, 42201);
+    let refs =
+        json!([{"name": "common/money.proto", "subject": "common/money.proto", "version": 1}]);
+    let (st, o) = s
+        .post(
+            "/subjects/order/versions",
+            json!({"schema": order, "schemaType": "PROTOBUF", "references": refs}),
+        )
+        .await;
+    assert_eq!(st, 200, "{o}");
+    let (_, o_ser) = s
+        .get(&format!("/schemas/ids/{}?format=serialized", o["id"]))
+        .await;
+    let fdp = decode_descriptor(o_ser["schema"].as_str().unwrap_or_default());
+    assert_eq!(fdp.dependency, vec!["common/money.proto".to_owned()]);
+    assert_eq!(fdp.package.as_deref(), Some("shop"));
+    assert_eq!(fdp.message_type[0].name.as_deref(), Some("Order"));
+    assert_eq!(
+        s.get("/subjects/common%2Fmoney.proto/versions/1/referencedby")
+            .await
+            .1,
+        json!([o["id"]])
+    );
+    // Protobuf subjects are checked with Confluent's rules: a scalar kind change is incompatible, a new field is
+    // not; NONE registers anything.
     let proto2 = "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  int64 f = 1;\n}\n";
     let refused = s
         .post(
             "/subjects/pb/versions",
+            json!({"schema": proto2, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&refused, 409, 40901);
+    let added =
+        "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  string f = 1;\n  int32 g = 2;\n}\n";
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/pb/versions/latest?verbose=true",
+            json!({"schema": added, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &verdict["is_compatible"]),
+        (200, &json!(true)),
+        "{verdict}"
+    );
+    // A subject whose versions were registered as descriptors has no .proto model: a clear 422, not a guess.
+    let refused = s
+        .post(
+            "/subjects/pb-b64/versions",
             json!({"schema": proto2, "schemaType": "PROTOBUF"}),
         )
         .await;
@@ -1015,6 +1287,15 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         j["schema"],
         r#"{"type":"object","properties":{"a":{"type":"string"}}}"#
     );
+}
+
+fn decode_descriptor(b64: &str) -> prost_types::FileDescriptorProto {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).expect("FileDescriptorProto")
 }
 
 /// Operational endpoints.

@@ -11,7 +11,8 @@ use crate::json::{Json, write_compact, write_string};
 
 impl AvroSchema {
     /// The Parsing Canonical Form of the Avro specification: full names, no namespaces, only the attributes
-    /// that affect the binary encoding, in the spec's key order, no whitespace.
+    /// that affect the binary encoding, in the spec's key order, no whitespace. Types from references are written
+    /// in full where first used, so the form (and the fingerprint) describes the complete wire format.
     pub fn canonical_form(&self) -> String {
         let mut out = String::new();
         let mut seen = HashSet::new();
@@ -97,7 +98,7 @@ impl AvroSchema {
     /// property (sorted by key). Two schemas with equal normalized forms are the same registered schema.
     pub fn normalized(&self) -> String {
         let mut out = String::new();
-        let mut seen = HashSet::new();
+        let mut seen = self.referenced_names();
         self.write_normalized(self.root, &mut out, &mut seen, None);
         out
     }
@@ -250,9 +251,18 @@ impl AvroSchema {
     /// Java's order, and custom properties keep theirs.
     pub fn to_java_json(&self) -> String {
         let mut out = String::new();
-        let mut seen = HashSet::new();
+        let mut seen = self.referenced_names();
         self.write_java(self.root, &mut out, &mut seen, None);
         out
+    }
+
+    /// Named types defined in the schema's references: the renderings a registry stores write them by name (as
+    /// Confluent pre-seeds referenced names), since the references carry their definitions.
+    fn referenced_names(&self) -> HashSet<NodeId> {
+        (0..self.len())
+            .map(|i| NodeId(u32::try_from(i).unwrap_or(u32::MAX)))
+            .filter(|&id| self.node(id).source != 0 && self.kind(id).name().is_some())
+            .collect()
     }
 
     fn write_java(

@@ -815,6 +815,15 @@ mod tests {
             schema.canonical_form(),
             r#"{"name":"shop.Customer","type":"record","fields":[{"name":"home","type":{"name":"geo.Address","type":"record","fields":[{"name":"zip","type":"string"}]}},{"name":"work","type":["null","geo.Address"]}]}"#
         );
+        // The stored renderings write referenced types by name, as Confluent does.
+        assert_eq!(
+            schema.to_java_json(),
+            r#"{"type":"record","name":"Customer","namespace":"shop","fields":[{"name":"home","type":"geo.Address"},{"name":"work","type":["null","geo.Address"],"default":null}]}"#
+        );
+        assert_eq!(
+            schema.normalized(),
+            r#"{"name":"shop.Customer","type":"record","fields":[{"name":"home","type":"geo.Address"},{"name":"work","type":["null","geo.Address"],"default":null}]}"#
+        );
         // Without the reference the name is undefined, and the error points at the use.
         let err = parse_strict(CUSTOMER).unwrap_err();
         assert_eq!(err.diagnostics.len(), 2, "{err}");

@@ -1,0 +1,93 @@
+//! The runtime on the in-memory bus against its ceiling, bare prost: per event, decode an `OrderPlaced`, build and
+//! encode a `PaymentCaptured`. The runtime adds routing, headers, the per-key lanes, the produce and the commit.
+
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use herald::memory::Bus;
+use herald::prost::Message;
+use herald::{Publisher, Runner};
+use herald_example_orders::Payments;
+use herald_example_orders::payments::cards;
+use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
+use herald_example_orders::workers::payments_worker::testing::Harness;
+use shop_events::shop::orders::v1::OrderPlaced;
+use shop_events::shop::payments::v1::PaymentCaptured;
+
+const EVENTS: u64 = 10_000;
+
+fn order(i: u64) -> OrderPlaced {
+    OrderPlaced {
+        order_id: format!("o-{}", i % 1_000),
+        sku: "book".into(),
+        amount_cents: 2_500,
+        card: cards::OK.into(),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("order_to_payment");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .warm_up_time(Duration::from_secs(2));
+
+    group.throughput(Throughput::Elements(1));
+    let bytes = order(7).encode_to_vec();
+    group.bench_function("prost_decode_encode", |b| {
+        b.iter(|| {
+            let ev = OrderPlaced::decode(std::hint::black_box(&bytes[..])).unwrap();
+            let out = PaymentCaptured {
+                order_id: ev.order_id,
+                sku: ev.sku,
+                amount_cents: ev.amount_cents,
+            };
+            std::hint::black_box(out.encode_to_vec())
+        });
+    });
+
+    group.bench_function("harness_given", |b| {
+        let mut harness = Harness::new(Payments);
+        b.iter_batched(
+            || order(7),
+            |ev| rt.block_on(harness.given_order_placed(ev)),
+            BatchSize::SmallInput,
+        );
+    });
+
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_function("runner_in_memory_10k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += rt.block_on(async {
+                    let bus = Bus::with_partitions(4);
+                    let publisher = Publisher::new(bus.sink());
+                    for i in 0..EVENTS {
+                        publisher.publish(&order(i)).await.unwrap();
+                    }
+                    let start = Instant::now();
+                    let running = Runner::new(bus.clone())
+                        .worker(PaymentsWorkerRouter::new(Payments))
+                        .start()
+                        .unwrap();
+                    bus.wait_caught_up(&["payments"]).await;
+                    let elapsed = start.elapsed();
+                    let report = running.shutdown().await.unwrap();
+                    assert_eq!(report.workers[0].processed, EVENTS);
+                    elapsed
+                });
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(runtime, benches);
+criterion_main!(runtime);

@@ -1,0 +1,556 @@
+//! An in-memory transport that behaves like a partitioned log: topics with partitions, records placed by key,
+//! offsets, consumer groups whose members share partitions, committed offsets, and redelivery of uncommitted records
+//! when a member leaves (or crashes).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::record::{OutRecord, Record};
+use crate::transport::{Delivery, Sink, Source, TopicPartition, Transport, TransportError};
+
+/// The default number of partitions of a topic created on first use.
+pub const DEFAULT_PARTITIONS: u32 = 4;
+
+/// An in-memory broker. Clones share the same log.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Bumped on every append, commit and membership change.
+    changed: watch::Sender<u64>,
+    default_partitions: u32,
+}
+
+#[derive(Default)]
+struct State {
+    topics: BTreeMap<Arc<str>, Topic>,
+    groups: HashMap<String, Group>,
+    next_member: u64,
+}
+
+#[derive(Default)]
+struct Topic {
+    partitions: Vec<Vec<Record>>,
+    round_robin: u32,
+}
+
+#[derive(Default)]
+struct Group {
+    /// Members in join order, with the topics each reads.
+    members: Vec<(u64, Vec<Arc<str>>)>,
+    /// Every topic a member has read.
+    topics: Vec<Arc<str>>,
+    committed: HashMap<(Arc<str>, u32), u64>,
+    generation: u64,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Bus")
+            .field("topics", &state.topics.keys().collect::<Vec<_>>())
+            .field("groups", &state.groups.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Bus {
+        Bus::new()
+    }
+}
+
+/// FNV-1a: a stable hash, so a key always lands in the same partition.
+fn partition_of(key: &[u8], partitions: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    u32::try_from(h % u64::from(partitions)).expect("a partition index fits u32")
+}
+
+impl Bus {
+    /// A bus whose topics get [`DEFAULT_PARTITIONS`] partitions.
+    pub fn new() -> Bus {
+        Bus::with_partitions(DEFAULT_PARTITIONS)
+    }
+
+    /// A bus whose topics get `partitions` partitions (at least 1) unless created with [`Bus::create_topic`].
+    pub fn with_partitions(partitions: u32) -> Bus {
+        let (changed, _) = watch::channel(0);
+        Bus {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                changed,
+                default_partitions: partitions.max(1),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the log consistent (every update is a single push or insert).
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn notify(&self) {
+        self.inner.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Creates `topic` with `partitions` partitions (at least 1), unless it exists.
+    pub fn create_topic(&self, topic: &str, partitions: u32) {
+        let mut state = self.lock();
+        if !state.topics.contains_key(topic) {
+            let t = Topic {
+                partitions: vec![Vec::new(); partitions.max(1) as usize],
+                round_robin: 0,
+            };
+            state.topics.insert(Arc::from(topic), t);
+        }
+    }
+
+    fn topic_mut<'s>(&self, state: &'s mut State, topic: &str) -> (&'s Arc<str>, &'s mut Topic) {
+        if !state.topics.contains_key(topic) {
+            let t = Topic {
+                partitions: vec![Vec::new(); self.inner.default_partitions as usize],
+                round_robin: 0,
+            };
+            state.topics.insert(Arc::from(topic), t);
+        }
+        state
+            .topics
+            .iter_mut()
+            .find(|(k, _)| &***k == topic)
+            .expect("the topic was just created")
+    }
+
+    /// Appends a record to the partition its key selects (round robin without a key).
+    pub fn append(&self, record: OutRecord) -> Delivery {
+        let delivery = {
+            let mut state = self.lock();
+            let (name, topic) = self.topic_mut(&mut state, &record.topic);
+            let name = Arc::clone(name);
+            let n = u32::try_from(topic.partitions.len()).expect("partition count fits u32");
+            let partition = match &record.key {
+                Some(k) => partition_of(k, n),
+                None => {
+                    topic.round_robin = topic.round_robin.wrapping_add(1);
+                    topic.round_robin % n
+                }
+            };
+            let log = &mut topic.partitions[partition as usize];
+            let offset = log.len() as u64;
+            log.push(Record::new(
+                Arc::clone(&name),
+                partition,
+                offset,
+                record.key,
+                record.headers,
+                record.payload,
+            ));
+            Delivery {
+                topic: record.topic,
+                partition,
+                offset,
+            }
+        };
+        self.notify();
+        delivery
+    }
+
+    /// Every record of `topic`, partition by partition, in offset order.
+    pub fn records(&self, topic: &str) -> Vec<Record> {
+        let state = self.lock();
+        state
+            .topics
+            .get(topic)
+            .map(|t| t.partitions.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The names of the topics that exist.
+    pub fn topics(&self) -> Vec<String> {
+        self.lock().topics.keys().map(|t| t.to_string()).collect()
+    }
+
+    /// The next offset to write of each partition of `topic`.
+    pub fn end_offsets(&self, topic: &str) -> Vec<u64> {
+        let state = self.lock();
+        state
+            .topics
+            .get(topic)
+            .map(|t| t.partitions.iter().map(|p| p.len() as u64).collect())
+            .unwrap_or_default()
+    }
+
+    /// The committed offset of `group` for a partition (0 when none).
+    pub fn committed(&self, group: &str, topic: &str, partition: u32) -> u64 {
+        let state = self.lock();
+        state
+            .groups
+            .get(group)
+            .and_then(|g| g.committed.get(&(Arc::from(topic), partition)).copied())
+            .unwrap_or(0)
+    }
+
+    /// Records of the topics `group` has read that it has not committed yet.
+    pub fn lag(&self, group: &str) -> u64 {
+        let state = self.lock();
+        Self::lag_of(&state, group)
+    }
+
+    fn lag_of(state: &State, group: &str) -> u64 {
+        let Some(g) = state.groups.get(group) else {
+            return 0;
+        };
+        let mut lag = 0;
+        for t in &g.topics {
+            if let Some(topic) = state.topics.get(t) {
+                for (p, log) in topic.partitions.iter().enumerate() {
+                    let p = u32::try_from(p).expect("partition index fits u32");
+                    let committed = g.committed.get(&(Arc::clone(t), p)).copied().unwrap_or(0);
+                    lag += (log.len() as u64).saturating_sub(committed);
+                }
+            }
+        }
+        lag
+    }
+
+    /// Waits until every group in `groups` has committed everything its members read (the system is quiet when no
+    /// handler emits any more). Returns at once if that is already so.
+    pub async fn wait_caught_up(&self, groups: &[&str]) {
+        let mut rx = self.inner.changed.subscribe();
+        loop {
+            {
+                let state = self.lock();
+                if groups.iter().all(|g| Self::lag_of(&state, g) == 0) {
+                    return;
+                }
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The consumer-group member count of `group`.
+    pub fn members(&self, group: &str) -> usize {
+        self.lock().groups.get(group).map_or(0, |g| g.members.len())
+    }
+
+    /// A producer on this bus.
+    pub fn sink(&self) -> MemorySink {
+        MemorySink { bus: self.clone() }
+    }
+}
+
+impl Transport for Bus {
+    type Source = MemorySource;
+    type Sink = MemorySink;
+
+    fn subscribe(&self, group: &str, topics: &[&str]) -> Result<MemorySource, TransportError> {
+        let member = {
+            let mut state = self.lock();
+            let mut names = Vec::new();
+            for t in topics {
+                let (name, _) = self.topic_mut(&mut state, t);
+                names.push(Arc::clone(name));
+            }
+            state.next_member += 1;
+            let member = state.next_member;
+            let g = state.groups.entry(group.to_string()).or_default();
+            for n in &names {
+                if !g.topics.contains(n) {
+                    g.topics.push(Arc::clone(n));
+                }
+            }
+            g.members.push((member, names));
+            g.generation += 1;
+            member
+        };
+        self.notify();
+        Ok(MemorySource {
+            bus: self.clone(),
+            group: group.to_string(),
+            member,
+            generation: 0,
+            assignment: Vec::new(),
+            positions: HashMap::new(),
+        })
+    }
+
+    fn sink(&self) -> MemorySink {
+        Bus::sink(self)
+    }
+}
+
+/// A consumer-group member of a [`Bus`].
+pub struct MemorySource {
+    bus: Bus,
+    group: String,
+    member: u64,
+    generation: u64,
+    assignment: Vec<TopicPartition>,
+    positions: HashMap<TopicPartition, u64>,
+}
+
+impl std::fmt::Debug for MemorySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySource")
+            .field("group", &self.group)
+            .field("member", &self.member)
+            .field("assignment", &self.assignment)
+            .finish()
+    }
+}
+
+/// The partitions of `group`'s topics, in order, dealt round robin over its members: `member`'s share, with the
+/// group's generation.
+fn assigned(state: &State, group: &str, member: u64) -> Option<(u64, Vec<TopicPartition>)> {
+    let g = state.groups.get(group)?;
+    let index = g.members.iter().position(|(m, _)| *m == member)?;
+    let my_topics = &g.members[index].1;
+    let topics: BTreeSet<&Arc<str>> = g.members.iter().flat_map(|(_, t)| t).collect();
+    let mut all: Vec<TopicPartition> = Vec::new();
+    for t in topics {
+        let n = state.topics.get(t).map_or(0, |t| t.partitions.len());
+        for p in 0..n {
+            all.push(TopicPartition {
+                topic: Arc::clone(t),
+                partition: u32::try_from(p).expect("partition index fits u32"),
+            });
+        }
+    }
+    let members = g.members.len();
+    let mine = all
+        .into_iter()
+        .enumerate()
+        .filter(|(i, tp)| i % members == index && my_topics.contains(&tp.topic))
+        .map(|(_, tp)| tp)
+        .collect();
+    Some((g.generation, mine))
+}
+
+impl MemorySource {
+    /// Picks up a membership change: newly assigned partitions resume from the committed offset.
+    fn rebalance(&mut self, state: &State) {
+        let Some((generation, assignment)) = assigned(state, &self.group, self.member) else {
+            return;
+        };
+        if generation == self.generation {
+            return;
+        }
+        self.generation = generation;
+        let committed = state.groups.get(&self.group).map(|g| &g.committed);
+        let mut positions = HashMap::new();
+        for tp in &assignment {
+            let pos = match self.positions.get(tp) {
+                Some(p) => *p,
+                None => committed
+                    .and_then(|c| c.get(&(Arc::clone(&tp.topic), tp.partition)).copied())
+                    .unwrap_or(0),
+            };
+            positions.insert(tp.clone(), pos);
+        }
+        self.assignment = assignment;
+        self.positions = positions;
+    }
+}
+
+impl Source for MemorySource {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+        let max = max.max(1);
+        let mut rx = self.bus.inner.changed.subscribe();
+        loop {
+            {
+                let bus = self.bus.clone();
+                let state = bus.lock();
+                self.rebalance(&state);
+                let mut out = Vec::new();
+                for tp in &self.assignment {
+                    let pos = self.positions[tp];
+                    let Some(topic) = state.topics.get(&tp.topic) else {
+                        continue;
+                    };
+                    let log = &topic.partitions[tp.partition as usize];
+                    let start = usize::try_from(pos).unwrap_or(usize::MAX).min(log.len());
+                    let take = (max - out.len()).min(log.len() - start);
+                    out.extend_from_slice(&log[start..start + take]);
+                    if out.len() == max {
+                        break;
+                    }
+                }
+                if !out.is_empty() {
+                    for r in &out {
+                        let tp = TopicPartition {
+                            topic: Arc::clone(r.topic_arc()),
+                            partition: r.partition(),
+                        };
+                        self.positions.insert(tp, r.offset() + 1);
+                    }
+                    return Ok(out);
+                }
+            }
+            rx.changed().await.map_err(|_| TransportError::Closed)?;
+        }
+    }
+
+    async fn commit(&mut self, offsets: &[(TopicPartition, u64)]) -> Result<(), TransportError> {
+        {
+            let mut state = self.bus.lock();
+            let g = state.groups.entry(self.group.clone()).or_default();
+            for (tp, offset) in offsets {
+                let slot = g
+                    .committed
+                    .entry((Arc::clone(&tp.topic), tp.partition))
+                    .or_insert(0);
+                *slot = (*slot).max(*offset);
+            }
+        }
+        self.bus.notify();
+        Ok(())
+    }
+
+    fn assignment(&self) -> Vec<TopicPartition> {
+        let state = self.bus.lock();
+        assigned(&state, &self.group, self.member).map_or_else(Vec::new, |(_, a)| a)
+    }
+}
+
+impl Drop for MemorySource {
+    fn drop(&mut self) {
+        {
+            let mut state = self.bus.lock();
+            if let Some(g) = state.groups.get_mut(&self.group) {
+                g.members.retain(|(m, _)| *m != self.member);
+                g.generation += 1;
+            }
+        }
+        self.bus.notify();
+    }
+}
+
+/// A producer on a [`Bus`].
+#[derive(Clone, Debug)]
+pub struct MemorySink {
+    bus: Bus,
+}
+
+impl Sink for MemorySink {
+    async fn produce(&self, record: OutRecord) -> Result<Delivery, TransportError> {
+        Ok(self.bus.append(record))
+    }
+
+    async fn flush(&self) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+/// A key's partition among `partitions`, as the bus places records.
+pub fn partition_for_key(key: &Bytes, partitions: u32) -> u32 {
+    partition_of(key, partitions.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Headers;
+
+    fn out(topic: &str, key: Option<&str>, payload: &str) -> OutRecord {
+        OutRecord {
+            topic: topic.into(),
+            key: key.map(|k| Bytes::copy_from_slice(k.as_bytes())),
+            headers: Headers::new(),
+            payload: Bytes::copy_from_slice(payload.as_bytes()),
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_pick_stable_partitions_and_offsets_grow() {
+        let bus = Bus::with_partitions(3);
+        let a = bus.append(out("t", Some("k1"), "a"));
+        let b = bus.append(out("t", Some("k1"), "b"));
+        assert_eq!(a.partition, b.partition);
+        assert_eq!((a.offset, b.offset), (0, 1));
+        assert_eq!(a.partition, partition_for_key(&Bytes::from("k1"), 3));
+        assert_eq!(bus.end_offsets("t").iter().sum::<u64>(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_group_member_reads_and_commits_and_a_new_member_resumes() {
+        let bus = Bus::with_partitions(2);
+        for i in 0..6 {
+            bus.append(out("t", Some(&format!("k{i}")), &i.to_string()));
+        }
+        let mut s = bus.subscribe("g", &["t"]).unwrap();
+        assert_eq!(s.assignment().len(), 2);
+        let first = s.poll(100).await.unwrap();
+        assert_eq!(first.len(), 6);
+        // Commit only partition 0's records; partition 1's are redelivered to the next member.
+        let p0: Vec<&Record> = first.iter().filter(|r| r.partition() == 0).collect();
+        let tp0 = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        };
+        s.commit(&[(tp0, p0.len() as u64)]).await.unwrap();
+        assert_eq!(bus.lag("g"), 6 - p0.len() as u64);
+        drop(s);
+        assert_eq!(bus.members("g"), 0);
+        let mut s2 = bus.subscribe("g", &["t"]).unwrap();
+        let again = s2.poll(100).await.unwrap();
+        assert_eq!(again.len(), 6 - p0.len());
+        assert!(again.iter().all(|r| r.partition() == 1));
+    }
+
+    #[tokio::test]
+    async fn members_of_a_group_share_partitions_and_groups_are_independent() {
+        let bus = Bus::with_partitions(4);
+        let a = bus.subscribe("g", &["t"]).unwrap();
+        let b = bus.subscribe("g", &["t"]).unwrap();
+        let other = bus.subscribe("h", &["t"]).unwrap();
+        let (pa, pb) = (a.assignment(), b.assignment());
+        assert_eq!(pa.len() + pb.len(), 4);
+        assert!(pa.iter().all(|p| !pb.contains(p)));
+        assert_eq!(other.assignment().len(), 4);
+        drop(b);
+        assert_eq!(a.assignment().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn poll_waits_for_an_append() {
+        let bus = Bus::with_partitions(1);
+        let mut s = bus.subscribe("g", &["t"]).unwrap();
+        let producer = bus.clone();
+        let task = tokio::spawn(async move { s.poll(10).await.unwrap() });
+        tokio::task::yield_now().await;
+        producer.append(out("t", None, "x"));
+        let got = task.await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].payload(), "x");
+    }
+
+    #[tokio::test]
+    async fn caught_up_after_commits() {
+        let bus = Bus::with_partitions(1);
+        let mut s = bus.subscribe("g", &["t"]).unwrap();
+        bus.append(out("t", None, "x"));
+        assert_eq!(bus.lag("g"), 1);
+        let recs = s.poll(10).await.unwrap();
+        let tp = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        };
+        s.commit(&[(tp, recs[0].offset() + 1)]).await.unwrap();
+        bus.wait_caught_up(&["g"]).await;
+        assert_eq!(bus.committed("g", "t", 0), 1);
+    }
+}

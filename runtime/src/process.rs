@@ -1,0 +1,261 @@
+//! Handling one record, shared by the [`Runner`](crate::Runner) and the test harness: attempts with backoff,
+//! publishing the outputs with CloudEvents headers, and dead-lettering.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tracing::Instrument;
+
+use crate::headers as h;
+use crate::record::{Headers, OutRecord, Record};
+use crate::spec::{RetryPolicy, WorkerSpec};
+use crate::transport::{Sink, TransportError};
+use crate::worker::{Context, DispatchError, ErasedWorker, HandlerError};
+
+/// How handling a record ended. In every case but `Fatal` the record may be committed.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The handler succeeded and its outputs were published.
+    Done { emitted: usize, attempts: u32 },
+    /// No handler consumes the record.
+    Skipped,
+    /// The record went to the dead-letter topic (or was dropped when the worker has none).
+    DeadLettered { attempts: u32 },
+    /// Publishing outputs or the dead letter failed: the record must not be committed.
+    Fatal(TransportError),
+}
+
+/// A record that was dead-lettered, as read back from the dead-letter topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The dead-letter topic.
+    pub topic: String,
+    pub original_topic: String,
+    pub original_partition: u32,
+    pub original_offset: u64,
+    /// The error of the last attempt.
+    pub error: String,
+    /// `retryable` (attempts exhausted), `permanent`, `decode` or `panic`.
+    pub error_kind: String,
+    pub attempts: u32,
+    /// The worker that gave up.
+    pub worker: String,
+    pub group: String,
+    /// The original event type (`ce_type`).
+    pub event_type: String,
+    pub key: Option<Bytes>,
+    pub payload: Bytes,
+    /// All headers of the dead-letter record (the original ones included).
+    pub headers: Headers,
+}
+
+impl DeadLetter {
+    /// Reads a dead-letter record's headers; `None` if it is not one.
+    pub fn from_parts(
+        topic: &str,
+        key: Option<&Bytes>,
+        headers: &Headers,
+        payload: &Bytes,
+    ) -> Option<DeadLetter> {
+        let get = |n: &str| headers.get(n).map(str::to_string);
+        Some(DeadLetter {
+            topic: topic.to_string(),
+            original_topic: get(h::DLQ_TOPIC)?,
+            original_partition: get(h::DLQ_PARTITION)?.parse().ok()?,
+            original_offset: get(h::DLQ_OFFSET)?.parse().ok()?,
+            error: get(h::DLQ_ERROR).unwrap_or_default(),
+            error_kind: get(h::DLQ_ERROR_KIND).unwrap_or_default(),
+            attempts: get(h::DLQ_ATTEMPTS)?.parse().ok()?,
+            worker: get(h::DLQ_WORKER).unwrap_or_default(),
+            group: get(h::DLQ_GROUP).unwrap_or_default(),
+            event_type: get(h::CE_TYPE).unwrap_or_default(),
+            key: key.cloned(),
+            payload: payload.clone(),
+            headers: headers.clone(),
+        })
+    }
+
+    /// Reads a consumed record of a dead-letter topic.
+    pub fn from_record(record: &Record) -> Option<DeadLetter> {
+        DeadLetter::from_parts(
+            record.topic(),
+            record.key(),
+            record.headers(),
+            record.payload(),
+        )
+    }
+
+    /// Reads a produced record of a dead-letter topic.
+    pub fn from_out_record(record: &OutRecord) -> Option<DeadLetter> {
+        DeadLetter::from_parts(
+            &record.topic,
+            record.key.as_ref(),
+            &record.headers,
+            &record.payload,
+        )
+    }
+}
+
+/// Handles records for one worker.
+pub(crate) struct Processor<S> {
+    pub sink: S,
+    pub spec: &'static WorkerSpec,
+    pub retry: RetryPolicy,
+    /// Sleep between attempts (off in the harness).
+    pub backoff: bool,
+}
+
+impl<S: Sink> Processor<S> {
+    pub(crate) fn new(sink: S, spec: &'static WorkerSpec, backoff: bool) -> Processor<S> {
+        Processor {
+            sink,
+            spec,
+            retry: spec.retry,
+            backoff,
+        }
+    }
+
+    /// Handles `record` until it succeeds, is skipped or is dead-lettered, inside a `herald.process` span.
+    pub(crate) async fn process(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+        let span = tracing::info_span!(
+            "herald.process",
+            messaging.system = "herald",
+            messaging.destination.name = record.topic(),
+            messaging.consumer.group.name = self.spec.group,
+            messaging.destination.partition.id = record.partition(),
+            messaging.message.offset = record.offset(),
+            messaging.message.id = record.headers().get(h::CE_ID).unwrap_or(""),
+            herald.event_type = record.event_type(),
+            herald.worker = self.spec.name,
+        );
+        self.attempts(worker, record).instrument(span).await
+    }
+
+    async fn attempts(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+        let max = self.retry.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let ctx = Context::new(Arc::clone(&record), self.spec, attempt);
+            let error = match worker.dispatch_boxed(&ctx, &record).await {
+                Ok(out) => match self.publish(&record, out).await {
+                    Ok(emitted) => {
+                        tracing::debug!(attempt, emitted, "handled");
+                        return Outcome::Done {
+                            emitted,
+                            attempts: attempt,
+                        };
+                    }
+                    // The outputs may be partly published: retrying can duplicate them (at least once).
+                    Err(e) => DispatchError::Handler(HandlerError::retryable(e)),
+                },
+                Err(e) => e,
+            };
+            match &error {
+                DispatchError::Unroutable { .. } => {
+                    tracing::debug!("{error}; skipped");
+                    return Outcome::Skipped;
+                }
+                DispatchError::Handler(HandlerError::Retryable(_)) if attempt < max => {
+                    let delay = if self.backoff {
+                        self.retry.backoff(attempt)
+                    } else {
+                        Duration::ZERO
+                    };
+                    tracing::warn!(attempt, ?delay, "{error}; retrying");
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    attempt += 1;
+                }
+                _ => {
+                    tracing::error!(attempt, "{error}; dead-lettering");
+                    return match self
+                        .dead_letter(&record, error.kind(), &error.to_string(), attempt)
+                        .await
+                    {
+                        Ok(()) => Outcome::DeadLettered { attempts: attempt },
+                        Err(e) => Outcome::Fatal(e),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Publishes the outputs with headers derived from the input, then flushes.
+    async fn publish(
+        &self,
+        input: &Record,
+        out: crate::worker::OutBuffer,
+    ) -> Result<usize, TransportError> {
+        if out.events.is_empty() {
+            return Ok(0);
+        }
+        let ih = input.headers();
+        let causation = ih.get(h::CE_ID);
+        let correlation = ih.get(h::CORRELATION_ID).or(causation);
+        let n = out.events.len();
+        for e in out.events {
+            let mut headers = Headers::new();
+            let id = h::new_id();
+            headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
+            headers.insert(h::CE_TYPE, e.event_type);
+            headers.insert(h::CE_SOURCE, self.spec.name);
+            headers.insert(h::CONTENT_TYPE, h::PROTOBUF);
+            headers.insert(h::CORRELATION_ID, correlation.unwrap_or(&id).to_string());
+            if let Some(c) = causation {
+                headers.insert(h::CAUSATION_ID, c);
+            }
+            headers.insert(h::TRACEPARENT, h::child_traceparent(ih.get(h::TRACEPARENT)));
+            headers.insert(h::CE_ID, id);
+            self.sink
+                .produce(OutRecord {
+                    topic: e.topic.to_string(),
+                    key: e.key,
+                    headers,
+                    payload: e.payload,
+                })
+                .await?;
+        }
+        self.sink.flush().await?;
+        Ok(n)
+    }
+
+    /// Sends `record` to the worker's dead-letter topic with the `herald-dlq-*` headers; without one, logs it.
+    pub(crate) async fn dead_letter(
+        &self,
+        record: &Record,
+        kind: &str,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), TransportError> {
+        let Some(topic) = self.spec.dead_letter_topic else {
+            tracing::error!(
+                topic = record.topic(),
+                partition = record.partition(),
+                offset = record.offset(),
+                "dropping a failed record: worker {} has no dead-letter topic",
+                self.spec.name
+            );
+            return Ok(());
+        };
+        let mut headers = record.headers().clone();
+        headers.insert(h::DLQ_TOPIC, record.topic());
+        headers.insert(h::DLQ_PARTITION, record.partition().to_string());
+        headers.insert(h::DLQ_OFFSET, record.offset().to_string());
+        headers.insert(h::DLQ_ERROR, error);
+        headers.insert(h::DLQ_ERROR_KIND, kind);
+        headers.insert(h::DLQ_ATTEMPTS, attempts.to_string());
+        headers.insert(h::DLQ_WORKER, self.spec.name);
+        headers.insert(h::DLQ_GROUP, self.spec.group);
+        self.sink
+            .produce(OutRecord {
+                topic: topic.to_string(),
+                key: record.key().cloned(),
+                headers,
+                payload: record.payload().clone(),
+            })
+            .await?;
+        self.sink.flush().await
+    }
+}

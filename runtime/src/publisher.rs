@@ -1,0 +1,70 @@
+//! [`Publisher`]: publishes events to their topics with CloudEvents headers, for services that start flows.
+
+use crate::event::Event;
+use crate::headers as h;
+use crate::record::{Headers, OutRecord};
+use crate::transport::{Delivery, Sink, TransportError};
+
+/// Publishes events through a [`Sink`], filling `ce_id`, `ce_type`, `ce_source`, `ce_specversion`,
+/// `content-type`, a new correlation id and a new `traceparent`. Generated `<Worker>Client`s wrap one.
+#[derive(Debug, Clone)]
+pub struct Publisher<S> {
+    sink: S,
+    source: String,
+}
+
+impl<S: Sink> Publisher<S> {
+    /// A publisher whose `ce_source` is `herald`.
+    pub fn new(sink: S) -> Publisher<S> {
+        Publisher {
+            sink,
+            source: "herald".to_string(),
+        }
+    }
+
+    /// Sets the `ce_source` header of published events.
+    pub fn with_source(mut self, source: impl Into<String>) -> Publisher<S> {
+        self.source = source.into();
+        self
+    }
+
+    /// Publishes `event` to its own topic.
+    pub async fn publish<E: Event>(&self, event: &E) -> Result<Delivery, TransportError> {
+        self.publish_to(E::TOPIC, event).await
+    }
+
+    /// Publishes `event` to `topic`.
+    pub async fn publish_to<E: Event>(
+        &self,
+        topic: &str,
+        event: &E,
+    ) -> Result<Delivery, TransportError> {
+        let mut headers = Headers::new();
+        let id = h::new_id();
+        headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
+        headers.insert(h::CE_TYPE, E::TYPE);
+        headers.insert(h::CE_SOURCE, self.source.as_str());
+        headers.insert(h::CONTENT_TYPE, h::PROTOBUF);
+        headers.insert(h::CORRELATION_ID, id.as_str());
+        headers.insert(h::TRACEPARENT, h::child_traceparent(None));
+        headers.insert(h::CE_ID, id);
+        self.sink
+            .produce(OutRecord {
+                topic: topic.to_string(),
+                key: event.key().to_bytes(),
+                headers,
+                payload: event.encode_to_vec().into(),
+            })
+            .await
+    }
+
+    /// Waits until everything published is durable.
+    pub async fn flush(&self) -> Result<(), TransportError> {
+        self.sink.flush().await
+    }
+
+    /// The sink events go through.
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+}

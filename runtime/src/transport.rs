@@ -1,0 +1,80 @@
+//! The transport abstraction: a [`Source`] of records for one consumer-group member (poll, commit, assignment) and
+//! a [`Sink`] that produces records (produce, flush).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::record::{OutRecord, Record};
+use crate::worker::BoxError;
+
+/// A partition of a topic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: Arc<str>,
+    pub partition: u32,
+}
+
+/// Where a produced record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+}
+
+/// A transport failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The transport was closed.
+    #[error("the transport is closed")]
+    Closed,
+    /// Anything else the transport reports.
+    #[error(transparent)]
+    Other(BoxError),
+}
+
+/// A broker, or something that behaves like one.
+pub trait Transport: Send + Sync + 'static {
+    type Source: Source;
+    type Sink: Sink;
+
+    /// Joins consumer group `group` as a new member reading `topics`. Partitions are spread over the group's
+    /// members; a member reads from its group's committed offsets (from the start when there are none).
+    fn subscribe(&self, group: &str, topics: &[&str]) -> Result<Self::Source, TransportError>;
+
+    /// A producer.
+    fn sink(&self) -> Self::Sink;
+}
+
+/// One consumer-group member. Dropping it leaves the group: its partitions go to the other members, which resume
+/// from the committed offsets, so uncommitted records are delivered again.
+pub trait Source: Send + 'static {
+    /// Waits for records of the assigned partitions and returns at most `max` of them, each partition's in offset
+    /// order. Cancel-safe: records are handed out only when the future completes.
+    fn poll(
+        &mut self,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<Record>, TransportError>> + Send;
+
+    /// Commits, for each partition, the offset of the next record to read.
+    fn commit(
+        &mut self,
+        offsets: &[(TopicPartition, u64)],
+    ) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// The partitions currently assigned to this member.
+    fn assignment(&self) -> Vec<TopicPartition>;
+}
+
+/// A producer. Cheap to clone.
+pub trait Sink: Clone + Send + Sync + 'static {
+    /// Produces one record; it is partitioned by its key.
+    fn produce(
+        &self,
+        record: OutRecord,
+    ) -> impl Future<Output = Result<Delivery, TransportError>> + Send;
+
+    /// Waits until every record produced so far is durable.
+    fn flush(&self) -> impl Future<Output = Result<(), TransportError>> + Send;
+}

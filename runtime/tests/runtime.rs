@@ -1,0 +1,541 @@
+//! Runtime behaviour on the in-memory bus with a hand-written worker: ordering per key under concurrency, retries
+//! then dead letters, redelivery after a crash, graceful shutdown, headers, and the harness. No test depends on
+//! wall-clock timing; waits are on events, and every wait is bounded.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering as AO};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use herald::headers as h;
+use herald::memory::Bus;
+use herald::testing::{Harness, Scenario};
+use herald::{
+    Context, DispatchError, Event, HandlerError, HandlerSpec, Key, Ordering, OutBuffer, Publisher,
+    Record, RetryPolicy, Runner, Worker, WorkerSpec,
+};
+use prost::Message as _;
+use tokio::sync::{Notify, Semaphore};
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Tick {
+    #[prost(string, tag = "1")]
+    key: String,
+    #[prost(uint64, tag = "2")]
+    n: u64,
+}
+
+impl Event for Tick {
+    const TYPE: &'static str = "test.Tick";
+    const TOPIC: &'static str = "ticks";
+    fn key(&self) -> Key<'_> {
+        Key::Str(&self.key)
+    }
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Tock {
+    #[prost(string, tag = "1")]
+    key: String,
+    #[prost(uint64, tag = "2")]
+    n: u64,
+}
+
+impl Event for Tock {
+    const TYPE: &'static str = "test.Tock";
+    const TOPIC: &'static str = "tocks";
+    fn key(&self) -> Key<'_> {
+        Key::Str(&self.key)
+    }
+}
+
+const HANDLERS: &[HandlerSpec] = &[HandlerSpec {
+    name: "OnTick",
+    topic: "ticks",
+    event_type: "test.Tick",
+    emits: &["test.Tock"],
+}];
+
+const fn spec(
+    group: &'static str,
+    ordering: Ordering,
+    max_in_flight: u32,
+    attempts: u32,
+) -> WorkerSpec {
+    WorkerSpec {
+        name: "test.Ticker",
+        group,
+        ordering,
+        max_in_flight,
+        retry: RetryPolicy {
+            max_attempts: attempts,
+            initial_backoff_ms: 1,
+            max_backoff_ms: 2,
+        },
+        dead_letter_topic: Some("ticks.dlq"),
+        handlers: HANDLERS,
+    }
+}
+
+/// What the handler does with a tick.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Ok,
+    Retryable,
+    Permanent,
+    Panic,
+}
+
+/// A worker that turns each Tick into a Tock, recording what it sees; hooks let tests block or fail it.
+struct Ticker {
+    spec: &'static WorkerSpec,
+    mode: Mode,
+    seen: Arc<Mutex<Vec<(String, u64)>>>,
+    calls: Arc<AtomicU32>,
+    /// Keys being handled right now, to catch two records of one key at once.
+    active: Arc<Mutex<HashSet<String>>>,
+    overlap: Arc<AtomicU32>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    /// Ticks with this `n` wait for a permit of `gate`, after notifying `blocked`.
+    block_on: Option<u64>,
+    gate: Arc<Semaphore>,
+    blocked: Arc<Notify>,
+    /// Every tick waits for a permit of this semaphore (when set).
+    all_gate: Option<Arc<Semaphore>>,
+}
+
+impl Ticker {
+    fn new(spec: &'static WorkerSpec) -> Ticker {
+        Ticker {
+            spec,
+            mode: Mode::Ok,
+            seen: Arc::default(),
+            calls: Arc::default(),
+            active: Arc::default(),
+            overlap: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+            block_on: None,
+            gate: Arc::new(Semaphore::new(0)),
+            blocked: Arc::new(Notify::new()),
+            all_gate: None,
+        }
+    }
+}
+
+impl Worker for Ticker {
+    fn spec(&self) -> &'static WorkerSpec {
+        self.spec
+    }
+
+    async fn dispatch(&self, _ctx: &Context, record: &Record) -> Result<OutBuffer, DispatchError> {
+        match (record.topic(), record.event_type()) {
+            ("ticks", "test.Tick" | "") => {}
+            (t, ty) => return Err(DispatchError::unroutable(t, ty)),
+        }
+        let tick: Tick = herald::decode(record)?;
+        self.calls.fetch_add(1, AO::SeqCst);
+        if !self.active.lock().unwrap().insert(tick.key.clone()) {
+            self.overlap.fetch_add(1, AO::SeqCst);
+        }
+        let now = self.in_flight.fetch_add(1, AO::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, AO::SeqCst);
+        if self.block_on == Some(tick.n) {
+            self.blocked.notify_one();
+            let _permit = self.gate.acquire().await;
+        }
+        if let Some(g) = &self.all_gate {
+            self.blocked.notify_one();
+            g.acquire().await.unwrap().forget();
+        }
+        // Let other records interleave.
+        for _ in 0..(tick.n % 4) {
+            tokio::task::yield_now().await;
+        }
+        self.seen.lock().unwrap().push((tick.key.clone(), tick.n));
+        self.in_flight.fetch_sub(1, AO::SeqCst);
+        self.active.lock().unwrap().remove(&tick.key);
+        match self.mode {
+            Mode::Ok => {}
+            Mode::Retryable => return Err(HandlerError::retryable("flaky dependency").into()),
+            Mode::Permanent => return Err(HandlerError::permanent("invalid order").into()),
+            Mode::Panic if tick.n == 0 => panic!("handler bug"),
+            Mode::Panic => {}
+        }
+        let mut out = OutBuffer::new();
+        out.push(Tock {
+            key: tick.key,
+            n: tick.n,
+        });
+        Ok(out)
+    }
+}
+
+fn tick(key: &str, n: u64) -> Tick {
+    Tick {
+        key: key.to_string(),
+        n,
+    }
+}
+
+const BOUND: Duration = Duration::from_secs(60);
+
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(BOUND, f)
+        .await
+        .expect("the test finishes in time")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_key_ordering_holds_under_concurrency() {
+    static SPEC: WorkerSpec = spec("ordered", Ordering::PerKey, 8, 1);
+    let worker = Ticker::new(&SPEC);
+    let seen = Arc::clone(&worker.seen);
+    let (overlap, max_in_flight) = (
+        Arc::clone(&worker.overlap),
+        Arc::clone(&worker.max_in_flight),
+    );
+    let mut scenario = Scenario::on(Bus::with_partitions(2)).worker(worker);
+    for n in 0..300 {
+        scenario.publish(&tick(&format!("k{}", n % 12), n)).await;
+    }
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    let report = scenario.shutdown().await.unwrap();
+    assert_eq!(report.worker("test.Ticker").unwrap().processed, 300);
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 300);
+    let mut per_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (k, n) in seen.iter() {
+        per_key.entry(k).or_default().push(*n);
+    }
+    for (k, ns) in &per_key {
+        assert!(
+            ns.windows(2).all(|w| w[0] < w[1]),
+            "key {k} out of order: {ns:?}"
+        );
+    }
+    assert_eq!(
+        overlap.load(AO::SeqCst),
+        0,
+        "two records of one key ran at once"
+    );
+    let max = max_in_flight.load(AO::SeqCst);
+    assert!(max > 1, "records of different keys never ran concurrently");
+    assert!(max <= 8, "max_in_flight exceeded: {max}");
+}
+
+#[tokio::test]
+async fn per_partition_ordering_runs_one_record_at_a_time() {
+    static SPEC: WorkerSpec = spec("serial", Ordering::PerPartition, 8, 1);
+    let worker = Ticker::new(&SPEC);
+    let (seen, max_in_flight) = (Arc::clone(&worker.seen), Arc::clone(&worker.max_in_flight));
+    let mut scenario = Scenario::on(Bus::with_partitions(1)).worker(worker);
+    for n in 0..50 {
+        scenario.publish(&tick(&format!("k{n}"), n)).await;
+    }
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    scenario.shutdown().await.unwrap();
+    let ns: Vec<u64> = seen.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    assert_eq!(ns, (0..50).collect::<Vec<_>>());
+    assert_eq!(max_in_flight.load(AO::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn retryable_errors_are_retried_then_dead_lettered() {
+    static SPEC: WorkerSpec = spec("retrying", Ordering::PerKey, 4, 3);
+    let mut worker = Ticker::new(&SPEC);
+    worker.mode = Mode::Retryable;
+    let calls = Arc::clone(&worker.calls);
+    let mut scenario = Scenario::new().worker(worker);
+    let delivery = scenario.publish(&tick("k", 7)).await;
+    bounded(scenario.run_until_quiet()).await.unwrap();
+
+    assert_eq!(calls.load(AO::SeqCst), 3);
+    let dead = scenario.dead_letters("ticks.dlq");
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(d.original_topic, "ticks");
+    assert_eq!(d.original_partition, delivery.partition);
+    assert_eq!(d.original_offset, delivery.offset);
+    assert_eq!(d.attempts, 3);
+    assert_eq!(d.error_kind, "retryable");
+    assert_eq!(d.error, "retryable: flaky dependency");
+    assert_eq!(d.worker, "test.Ticker");
+    assert_eq!(d.group, "retrying");
+    assert_eq!(d.event_type, "test.Tick");
+    assert_eq!(Tick::decode(d.payload.clone()).unwrap(), tick("k", 7));
+    assert!(scenario.events::<Tock>().is_empty());
+    let report = scenario.shutdown().await.unwrap();
+    let w = report.worker("test.Ticker").unwrap();
+    assert_eq!((w.dead_lettered, w.retries, w.processed), (1, 2, 0));
+}
+
+#[tokio::test]
+async fn permanent_errors_and_poison_pills_are_dead_lettered_at_once() {
+    static SPEC: WorkerSpec = spec("permanent", Ordering::PerKey, 4, 5);
+    let mut worker = Ticker::new(&SPEC);
+    worker.mode = Mode::Permanent;
+    let calls = Arc::clone(&worker.calls);
+    let bus = Bus::new();
+    let mut scenario = Scenario::on(bus.clone()).worker(worker);
+    scenario.publish(&tick("k", 1)).await;
+    // A record that is not a Tick at all.
+    let mut headers = herald::Headers::new();
+    headers.insert(h::CE_TYPE, "test.Tick");
+    bus.append(herald::OutRecord {
+        topic: "ticks".into(),
+        key: None,
+        headers,
+        payload: bytes::Bytes::from_static(&[0xff, 0xff, 0xff]),
+    });
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    assert_eq!(calls.load(AO::SeqCst), 1);
+    let mut kinds: Vec<(String, u32)> = scenario
+        .dead_letters("ticks.dlq")
+        .into_iter()
+        .map(|d| (d.error_kind, d.attempts))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [("decode".to_string(), 1), ("permanent".to_string(), 1)]
+    );
+    scenario.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panicking_handler_dead_letters_its_record_and_the_worker_goes_on() {
+    static SPEC: WorkerSpec = spec("panicking", Ordering::PerPartition, 4, 3);
+    let mut worker = Ticker::new(&SPEC);
+    worker.mode = Mode::Panic;
+    let bus = Bus::with_partitions(1);
+    let mut scenario = Scenario::on(bus.clone()).worker(worker);
+    scenario.publish(&tick("k", 0)).await;
+    scenario.publish(&tick("k", 1)).await;
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    let dead = scenario.dead_letters("ticks.dlq");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].error_kind.as_str(), dead[0].original_offset),
+        ("panic", 0)
+    );
+    assert_eq!(
+        scenario.events::<Tock>(),
+        [Tock {
+            key: "k".into(),
+            n: 1
+        }]
+    );
+    assert_eq!(bus.committed("panicking", "ticks", 0), 2);
+    scenario.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn records_without_a_handler_are_skipped_and_committed() {
+    static SPEC: WorkerSpec = spec("skipping", Ordering::PerKey, 4, 1);
+    let worker = Ticker::new(&SPEC);
+    let bus = Bus::with_partitions(1);
+    let mut scenario = Scenario::on(bus.clone()).worker(worker);
+    let mut headers = herald::Headers::new();
+    headers.insert(h::CE_TYPE, "test.Other");
+    bus.append(herald::OutRecord {
+        topic: "ticks".into(),
+        key: None,
+        headers,
+        payload: bytes::Bytes::new(),
+    });
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    assert_eq!(bus.committed("skipping", "ticks", 0), 1);
+    let report = scenario.shutdown().await.unwrap();
+    assert_eq!(report.worker("test.Ticker").unwrap().skipped, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_redelivers_every_uncommitted_record() {
+    static SPEC: WorkerSpec = spec("crashing", Ordering::PerPartition, 4, 1);
+    let bus = Bus::with_partitions(1);
+    let publisher = Publisher::new(bus.sink());
+    for n in 0..10 {
+        publisher.publish(&tick("k", n)).await.unwrap();
+    }
+    let mut first = Ticker::new(&SPEC);
+    first.block_on = Some(5);
+    let blocked = Arc::clone(&first.blocked);
+    let seen_first = Arc::clone(&first.seen);
+    let running = Runner::new(bus.clone()).worker(first).start().unwrap();
+    bounded(blocked.notified()).await;
+    // Records 0..5 are done and committed; 5 is stuck and 6..9 wait behind it. Crash.
+    running.abort().await;
+    assert_eq!(bus.members("crashing"), 0);
+    let committed = bus.committed("crashing", "ticks", 0);
+    assert_eq!(committed, 5);
+    assert_eq!(seen_first.lock().unwrap().len(), 5);
+
+    let second = Ticker::new(&SPEC);
+    let seen_second = Arc::clone(&second.seen);
+    let running = Runner::new(bus.clone()).worker(second).start().unwrap();
+    bounded(bus.wait_caught_up(&["crashing"])).await;
+    running.shutdown().await.unwrap();
+
+    let redelivered: Vec<u64> = seen_second
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(redelivered, (5..10).collect::<Vec<_>>());
+    let outputs: Vec<u64> = bus
+        .records("tocks")
+        .iter()
+        .map(|r| Tock::decode(r.payload().clone()).unwrap().n)
+        .collect();
+    assert_eq!(
+        outputs,
+        (0..10).collect::<Vec<_>>(),
+        "no input lost, none handled twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_running_handlers_and_loses_nothing() {
+    static SPEC: WorkerSpec = spec("graceful", Ordering::PerKey, 4, 1);
+    let bus = Bus::with_partitions(2);
+    let publisher = Publisher::new(bus.sink());
+    for n in 0..20 {
+        publisher
+            .publish(&tick(&format!("k{}", n % 5), n))
+            .await
+            .unwrap();
+    }
+    let gate = Arc::new(Semaphore::new(0));
+    let mut first = Ticker::new(&SPEC);
+    first.all_gate = Some(Arc::clone(&gate));
+    let blocked = Arc::clone(&first.blocked);
+    let seen = Arc::clone(&first.seen);
+    let running = Runner::new(bus.clone()).worker(first).start().unwrap();
+    // Wait until a handler is running, ask for shutdown, then let handlers finish.
+    bounded(blocked.notified()).await;
+    let shutdown = tokio::spawn(running.shutdown());
+    gate.add_permits(1000);
+    let report = bounded(shutdown).await.unwrap().unwrap();
+    let done_first = report.worker("test.Ticker").unwrap().processed;
+    assert!(done_first >= 1);
+    assert_eq!(report.worker("test.Ticker").unwrap().abandoned, 0);
+    assert_eq!(seen.lock().unwrap().len() as u64, done_first);
+    assert_eq!(bus.records("tocks").len() as u64, done_first);
+
+    // Whatever the first run committed is not redone; the rest is.
+    let second = Ticker::new(&SPEC);
+    let running = Runner::new(bus.clone()).worker(second).start().unwrap();
+    bounded(bus.wait_caught_up(&["graceful"])).await;
+    let report = running.shutdown().await.unwrap();
+    let done_second = report.worker("test.Ticker").unwrap().processed;
+    assert_eq!(done_first + done_second, 20);
+    let mut outputs: Vec<u64> = bus
+        .records("tocks")
+        .iter()
+        .map(|r| Tock::decode(r.payload().clone()).unwrap().n)
+        .collect();
+    outputs.sort_unstable();
+    assert_eq!(outputs, (0..20).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_abandons_stuck_handlers_after_the_drain_timeout() {
+    static SPEC: WorkerSpec = spec("stuck", Ordering::PerPartition, 1, 1);
+    let bus = Bus::with_partitions(1);
+    Publisher::new(bus.sink())
+        .publish(&tick("k", 0))
+        .await
+        .unwrap();
+    let mut worker = Ticker::new(&SPEC);
+    worker.block_on = Some(0);
+    let blocked = Arc::clone(&worker.blocked);
+    let running = Runner::new(bus.clone())
+        .worker(worker)
+        .drain_timeout(Duration::from_secs(5))
+        .start()
+        .unwrap();
+    blocked.notified().await;
+    let report = running.shutdown().await.unwrap();
+    assert_eq!(report.worker("test.Ticker").unwrap().abandoned, 1);
+    assert_eq!(
+        bus.committed("stuck", "ticks", 0),
+        0,
+        "the stuck record stays uncommitted"
+    );
+    assert_eq!(bus.members("stuck"), 0);
+}
+
+#[tokio::test]
+async fn outputs_carry_cloudevents_headers_and_inherit_correlation() {
+    static SPEC: WorkerSpec = spec("headers", Ordering::PerKey, 4, 1);
+    let bus = Bus::new();
+    let mut scenario = Scenario::on(bus.clone()).worker(Ticker::new(&SPEC));
+    scenario.publish(&tick("k", 1)).await;
+    bounded(scenario.run_until_quiet()).await.unwrap();
+    scenario.shutdown().await.unwrap();
+    let input = &bus.records("ticks")[0];
+    let output = &bus.records("tocks")[0];
+    let (ih, oh) = (input.headers(), output.headers());
+    assert_eq!(oh.get(h::CE_TYPE), Some("test.Tock"));
+    assert_eq!(oh.get(h::CE_SOURCE), Some("test.Ticker"));
+    assert_eq!(oh.get(h::CE_SPECVERSION), Some("1.0"));
+    assert_eq!(oh.get(h::CONTENT_TYPE), Some("application/protobuf"));
+    assert_eq!(oh.get(h::CAUSATION_ID), ih.get(h::CE_ID));
+    assert_eq!(oh.get(h::CORRELATION_ID), ih.get(h::CORRELATION_ID));
+    assert_ne!(oh.get(h::CE_ID), ih.get(h::CE_ID));
+    let (it, ot) = (
+        ih.get(h::TRACEPARENT).unwrap(),
+        oh.get(h::TRACEPARENT).unwrap(),
+    );
+    assert_eq!(it[3..35], ot[3..35], "same trace");
+    assert_eq!(output.key().unwrap(), "k");
+}
+
+#[tokio::test]
+async fn harness_retries_injected_failures_and_redelivers() {
+    static SPEC: WorkerSpec = spec("harness", Ordering::PerKey, 4, 3);
+    let mut harness = Harness::new(Ticker::new(&SPEC));
+    harness.fail_next(2);
+    let out = harness.given(&tick("k", 3)).await;
+    assert_eq!(out.attempts(), 3);
+    assert_eq!(
+        out.of_type::<Tock>(),
+        [Tock {
+            key: "k".into(),
+            n: 3
+        }]
+    );
+    assert!(out.dead_letters().is_empty());
+
+    harness.fail_next(3);
+    let out = harness.given(&tick("k", 4)).await;
+    assert_eq!(out.attempts(), 3);
+    assert!(out.of_type::<Tock>().is_empty());
+    assert_eq!(out.dead_letters().len(), 1);
+    assert_eq!(
+        out.dead_letters()[0].error,
+        "retryable: failure injected by the test harness"
+    );
+    assert_eq!(out.dead_letters()[0].original_offset, 1);
+
+    let again = harness.redeliver().await;
+    assert_eq!(
+        again.of_type::<Tock>(),
+        [Tock {
+            key: "k".into(),
+            n: 4
+        }]
+    );
+    assert_eq!(harness.worker().seen.lock().unwrap().len(), 2);
+
+    let garbage = harness
+        .given_raw("ticks", "test.Tick", None, vec![0xff])
+        .await;
+    assert_eq!(garbage.dead_letters()[0].error_kind, "decode");
+    let other = harness.given_raw("ticks", "test.Other", None, vec![]).await;
+    assert!(other.skipped() && other.is_empty());
+}
