@@ -294,3 +294,60 @@ fn example_project_registers_protobuf_imports_as_references() {
     assert_eq!(check.code, 1, "{check:?}");
     insta::assert_snapshot!("check_example_registry", check.stdout);
 }
+
+/// A one-request HTTP server that answers `[]` and hands back the request head it received.
+fn capture_one_request() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let mut stream = stream;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]")
+            .unwrap();
+        head
+    });
+    (url, handle)
+}
+
+#[test]
+fn basic_auth_and_bearer_token_are_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, handle) = capture_one_request();
+    let run = herald(
+        dir.path(),
+        &[
+            "subjects",
+            "--registry",
+            &url,
+            "--user",
+            "ci",
+            "--password",
+            "s3cret",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let head = handle.join().unwrap().to_ascii_lowercase();
+    // base64("ci:s3cret")
+    assert!(head.contains("authorization: basic y2k6cznjcmv0"), "{head}");
+    assert!(head.starts_with("get /subjects http/1.1"), "{head}");
+
+    let (url, handle) = capture_one_request();
+    let run = herald(
+        dir.path(),
+        &["subjects", "--registry", &url, "--token", "tok-123"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let head = handle.join().unwrap();
+    assert!(head.contains("authorization: Bearer tok-123"), "{head}");
+}
