@@ -67,6 +67,15 @@ fn populate(url: &str, dir: &Path) {
     );
     post(
         url,
+        "/subjects/contract-value/versions",
+        serde_json::json!({
+            "schema": r#"{"type":"record","name":"Contract","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#,
+            "metadata": {"properties": {"owner": "team-a"}},
+            "ruleSet": {"domainRules": [{"name": "idNotEmpty", "kind": "CONDITION", "type": "CEL", "mode": "WRITE", "expr": "message.id != ''"}]}
+        }),
+    );
+    post(
+        url,
         "/subjects/users-value/versions",
         serde_json::json!({
             "schemaType": "PROTOBUF",
@@ -129,7 +138,7 @@ fn export_then_import_reproduces_the_registry() {
     assert!(
         export
             .stderr
-            .contains("exported 5 subject(s), 7 version(s)"),
+            .contains("exported 6 subject(s), 8 version(s)"),
         "{}",
         export.stderr
     );
@@ -138,11 +147,16 @@ fn export_then_import_reproduces_the_registry() {
         std::fs::read_to_string(w.join("dump/subjects/orders-value.json")).unwrap()
     );
 
+    let contract = std::fs::read_to_string(w.join("dump/subjects/contract-value.json")).unwrap();
+    assert!(
+        contract.contains("team-a") && contract.contains("idNotEmpty"),
+        "data contracts are exported: {contract}"
+    );
     let import = herald(w, &["import", "dump", "--registry", &target.url]);
     assert_eq!(import.code, 0, "{import:?}");
     assert_eq!(
         import.stdout,
-        "verified: 5 subject(s), 7 version(s) identical\n"
+        "verified: 6 subject(s), 8 version(s) identical\n"
     );
     assert!(
         import.stderr.contains("import ["),
@@ -238,13 +252,13 @@ fn interrupted_import_resumes() {
     assert!(
         resumed
             .stderr
-            .contains("imported 3 version(s), 4 already present"),
+            .contains("imported 4 version(s), 4 already present"),
         "{}",
         resumed.stderr
     );
     assert_eq!(
         resumed.stdout,
-        "verified: 5 subject(s), 7 version(s) identical\n"
+        "verified: 6 subject(s), 8 version(s) identical\n"
     );
 
     // A registry holding other subjects is refused.

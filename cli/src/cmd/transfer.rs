@@ -69,6 +69,11 @@ pub struct VersionDump {
     pub schema: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Value>,
+    /// Data-contract metadata and rule set, when the registry has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    #[serde(default, rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
 }
@@ -120,6 +125,8 @@ pub fn read_registry(client: &Client, label: &str) -> anyhow::Result<Dump> {
                 schema_type: body["schemaType"].as_str().unwrap_or("AVRO").to_owned(),
                 schema: body["schema"].as_str().unwrap_or_default().to_owned(),
                 references: body["references"].as_array().cloned().unwrap_or_default(),
+                metadata: body.get("metadata").filter(|v| !v.is_null()).cloned(),
+                rule_set: body.get("ruleSet").filter(|v| !v.is_null()).cloned(),
                 deleted: !live.contains(&v),
             });
         }
@@ -240,6 +247,8 @@ pub fn differences(expected: &Dump, actual: &Dump) -> Vec<String> {
                     if av.deleted { "" } else { "not " },
                     if av.schema != ev.schema || av.references != ev.references {
                         ", schema text or references differ"
+                    } else if av.metadata != ev.metadata || av.rule_set != ev.rule_set {
+                        ", metadata or rule set differ"
                     } else {
                         ""
                     }
@@ -368,6 +377,12 @@ fn load(client: &Client, dump: &Dump) -> anyhow::Result<()> {
         });
         if !v.references.is_empty() {
             body["references"] = json!(v.references);
+        }
+        if let Some(m) = &v.metadata {
+            body["metadata"] = m.clone();
+        }
+        if let Some(r) = &v.rule_set {
+            body["ruleSet"] = r.clone();
         }
         client
             .call(
