@@ -206,3 +206,132 @@ pub fn rules_table(format: Option<Format>) -> String {
     }
     out
 }
+
+/// One violation of a multi-schema run (`herald check`), located in a repository file.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub subject: String,
+    pub rule: String,
+    pub path: String,
+    pub message: String,
+    /// Which check and which earlier version: "BACKWARD against main:avro/order.avsc".
+    pub context: String,
+}
+
+/// Renders the findings of `herald check`; `checked` is how many schemas were compared.
+pub fn render_findings(findings: &[Finding], format: CheckFormat, checked: usize) -> String {
+    let mut out = String::new();
+    match format {
+        CheckFormat::Text => {
+            for f in findings {
+                let _ = writeln!(
+                    out,
+                    "{}:{}:{}: {} at {} (subject {})",
+                    f.file, f.line, f.column, f.rule, f.path, f.subject
+                );
+                let _ = writeln!(out, "  {}", f.message);
+                let _ = writeln!(out, "  ({})", f.context);
+            }
+            if findings.is_empty() {
+                let _ = writeln!(out, "compatible: {checked} schema(s) checked");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "incompatible: {} violation(s) in {checked} schema(s) checked",
+                    findings.len()
+                );
+            }
+        }
+        CheckFormat::Github => {
+            for f in findings {
+                let _ = writeln!(
+                    out,
+                    "::error file={},line={},col={},title={}::{}",
+                    escape_property(&f.file),
+                    f.line,
+                    f.column,
+                    escape_property(&f.rule),
+                    escape_data(&format!("{}: {} ({})", f.path, f.message, f.context))
+                );
+            }
+        }
+        CheckFormat::Json => {
+            let doc = json!({
+                "compatible": findings.is_empty(),
+                "checked": checked,
+                "violations": findings.iter().map(|f| json!({
+                    "subject": f.subject,
+                    "rule": f.rule,
+                    "path": f.path,
+                    "location": {"file": f.file, "line": f.line, "column": f.column},
+                    "message": f.message,
+                    "context": f.context,
+                })).collect::<Vec<_>>(),
+            });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+        CheckFormat::Sarif => {
+            let mut rule_ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+            rule_ids.sort_unstable();
+            rule_ids.dedup();
+            let rules_json: Vec<_> = rule_ids
+                .iter()
+                .map(|id| {
+                    let purpose = rules::all()
+                        .find(|r| r.id == *id)
+                        .map_or("", |r| r.purpose);
+                    json!({"id": id, "shortDescription": {"text": if purpose.is_empty() { *id } else { purpose }}})
+                })
+                .collect();
+            let results: Vec<_> = findings
+                .iter()
+                .map(|f| {
+                    json!({
+                        "ruleId": f.rule,
+                        "level": "error",
+                        "message": {"text": format!("{}: {} ({})", f.path, f.message, f.context)},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": f.file},
+                            "region": {"startLine": f.line, "startColumn": f.column},
+                        }}],
+                        "properties": {"subject": f.subject},
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                "version": "2.1.0",
+                "runs": [{
+                    "tool": {"driver": {
+                        "name": "herald",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": rules_json,
+                    }},
+                    "results": results,
+                }],
+            });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+/// Output formats of `herald check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
