@@ -260,8 +260,27 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|l| count(&l.ast))
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        // Top-level enums, services and their members are symbols too; sizing the table once avoids rehashing it.
+        let others: usize = self
+            .loaded
+            .iter()
+            .map(|l| {
+                l.ast
+                    .enums
+                    .iter()
+                    .map(|e| e.values.len() + 1)
+                    .sum::<usize>()
+                    + l.ast
+                        .services
+                        .iter()
+                        .map(|s| s.rpcs.len() + 1)
+                        .sum::<usize>()
+                    + l.ast.extends.iter().map(|e| e.fields.len()).sum::<usize>()
+                    + 4
+            })
+            .sum();
         self.messages.reserve(messages);
-        self.symbols.reserve(messages + fields);
+        self.symbols.reserve(messages + fields + others);
         self.all_slots.reserve(fields);
         for l in self.loaded {
             self.errors.extend(l.soft_errors.iter().cloned());
@@ -2298,9 +2317,13 @@ impl FieldFacts {
 /// Rough numbers of messages (with map entries and groups) and of fields in a file, to size the arenas.
 fn count(f: &ast::FileAst) -> (usize, usize) {
     fn message(m: &MessageAst) -> (usize, usize) {
+        // Symbols besides messages: fields (also in oneofs and extends), oneofs, nested enums and their values.
         let mut n = (
             1,
-            m.fields.len() + m.extends.iter().map(|e| e.fields.len()).sum::<usize>(),
+            m.fields.len()
+                + m.extends.iter().map(|e| e.fields.len()).sum::<usize>()
+                + m.oneofs.iter().map(|o| o.fields.len() + 1).sum::<usize>()
+                + m.enums.iter().map(|e| e.values.len() + 1).sum::<usize>(),
         );
         for f in m
             .fields
