@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p herald-compat --bench proto_compat`. With `HERALD_PROTO_BENCH_DIR=dir` set, the two module
 //! roots are also written to `dir/old` and `dir/new`, for whole-process comparisons with `buf breaking` and
-//! `herald compat --type protobuf`.
+//! `herald compat --type protobuf`. `HERALD_PROTO_BENCH_MESSAGES_PER_FILE=500` scales the module to 100,000 fields.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -14,7 +14,15 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use herald_compat::proto::{Options, RuleSet, check_pair, compile_module};
 
 const FILES: usize = 20;
-const MESSAGES_PER_FILE: usize = 100;
+
+/// 100 (20,000 fields) unless `HERALD_PROTO_BENCH_MESSAGES_PER_FILE` says otherwise (500 gives 100,000 fields), for
+/// checking linear growth with the same module shape.
+fn messages_per_file() -> usize {
+    std::env::var("HERALD_PROTO_BENCH_MESSAGES_PER_FILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
 
 /// The module's files, old or new.
 fn module(new: bool) -> Vec<(String, String)> {
@@ -24,6 +32,7 @@ fn module(new: bool) -> Vec<(String, String)> {
 }
 
 fn file(k: usize, new: bool) -> String {
+    let messages = messages_per_file();
     let mut s = String::from(
         "syntax = \"proto3\";\npackage bench.v1;\n\noption go_package = \"example.com/bench/v1\";\n\n",
     );
@@ -38,11 +47,11 @@ fn file(k: usize, new: bool) -> String {
         s.push_str(&format!("  STATUS{k}_V{v} = {v};\n"));
     }
     s.push_str("}\n\n");
-    for i in 0..MESSAGES_PER_FILE {
-        let n = k * MESSAGES_PER_FILE + i;
+    for i in 0..messages {
+        let n = k * messages + i;
         let at = |c: usize| change(c) && i == 10 + c;
         // Change 2: the last message of a file (which nothing references) renamed.
-        let name = if change(2) && i == MESSAGES_PER_FILE - 1 {
+        let name = if change(2) && i == messages - 1 {
             format!("Renamed{n}")
         } else {
             format!("M{n}")
@@ -88,7 +97,7 @@ fn file(k: usize, new: bool) -> String {
         if r == 3 && (change(15) || change(16)) {
             continue;
         }
-        let base = k * MESSAGES_PER_FILE;
+        let base = k * messages;
         let req = if r == 4 && (change(17) || change(18) || change(19)) {
             base + 50
         } else {

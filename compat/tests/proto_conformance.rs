@@ -210,3 +210,91 @@ fn buf_categories_and_confluent_match_the_reference_labels() {
         problems.join("\n")
     );
 }
+
+/// Rules whose findings Herald places where buf does (the package statement, a field's type token, an rpc's
+/// request or response type): for every such buf finding of WIRE, WIRE_JSON and FILE, Herald reports the same rule
+/// at the same file, line and column.
+const LOCATED_LIKE_BUF: &[&str] = &[
+    "FILE_SAME_PACKAGE",
+    "FIELD_SAME_TYPE",
+    "FIELD_WIRE_COMPATIBLE_TYPE",
+    "FIELD_WIRE_JSON_COMPATIBLE_TYPE",
+    "RPC_SAME_REQUEST_TYPE",
+    "RPC_SAME_RESPONSE_TYPE",
+];
+
+#[test]
+fn package_type_and_rpc_type_findings_are_located_as_buf_locates_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/conformance/protobuf");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("case"))
+        .collect();
+    cases.sort();
+    let mut compared = 0;
+    let mut problems = Vec::new();
+    for dir in &cases {
+        let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let mut modules = None;
+        for set in [RuleSet::Wire, RuleSet::WireJson, RuleSet::File] {
+            let Some(findings) = expected["buf"][set.as_str()]["findings"].as_array() else {
+                continue;
+            };
+            let wanted: Vec<&Value> = findings
+                .iter()
+                .filter(|f| LOCATED_LIKE_BUF.contains(&f["rule"].as_str().unwrap_or("")))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let (old, new) =
+                modules.get_or_insert_with(|| (module(&dir.join("old")), module(&dir.join("new"))));
+            let found = check_pair(old, new, &Options::new(set));
+            for w in wanted {
+                let rule = w["rule"].as_str().unwrap();
+                if DELIBERATE
+                    .iter()
+                    .any(|d| d.case == id && d.set == set.as_str() && !d.ours.contains(rule))
+                {
+                    continue;
+                }
+                compared += 1;
+                let (path, line, column) = (
+                    w["path"].as_str().unwrap_or(""),
+                    w["line"].as_u64().unwrap() as u32,
+                    w["column"].as_u64().unwrap() as u32,
+                );
+                let hit = found.iter().any(|v| {
+                    v.rule == rule
+                        && !v.in_previous
+                        && v.file.as_deref() == Some(path)
+                        && v.location
+                            .as_ref()
+                            .is_some_and(|l| (l.line, l.column) == (line, column))
+                });
+                if !hit {
+                    let ours: Vec<String> = found
+                        .iter()
+                        .filter(|v| v.rule == rule)
+                        .map(|v| format!("{:?}:{:?}", v.file, v.location))
+                        .collect();
+                    problems.push(format!(
+                        "{id} {} {rule}: buf at {path}:{line}:{column}, ours {ours:?}",
+                        set.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(compared >= 20, "only {compared} located findings compared");
+    assert!(
+        problems.is_empty(),
+        "{} location mismatch(es) of {compared}:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -192,17 +192,24 @@ fn leading_and_trailing_comments_are_kept() {
 
 #[test]
 fn spans_locate_names_numbers_and_types() {
-    let text = "syntax = \"proto3\";\npackage a.b;\nmessage M {\n  repeated Inner items = 7;\n  message Inner {}\n}\n\
+    let text = "syntax = \"proto3\";\npackage a.b;\nmessage M {\n  repeated Inner items = 7;\n  message Inner {}\n  \
+                map<string, int32> counts = 8;\n}\n\
                 enum E { E_ZERO = 0; }\nservice S { rpc Call(M) returns (stream M); }\n";
     let module = compile(&[("s.proto", text)], &["s.proto"]).unwrap_or_else(|e| panic!("{e}"));
     let file = &module.files()[0];
     let slice = |span: herald_schema::span::Span| &text[span.start as usize..span.end as usize];
     assert_eq!(slice(file.package_span.expect("package")), "a.b");
+    assert_eq!(
+        slice(file.package_statement_span.expect("package")),
+        "package a.b;"
+    );
     let f = &module.message_by_name("a.b.M").expect("M").fields[0];
     assert_eq!(slice(f.name_span), "items");
     assert_eq!(slice(f.number_span), "7");
     assert_eq!(slice(f.type_span), "Inner");
     assert_eq!(slice(f.span), "repeated Inner items = 7;");
+    let map = &module.message_by_name("a.b.M").expect("M").fields[1];
+    assert_eq!(slice(map.type_span), "map<string, int32>");
     let v = &module.enum_by_name("a.b.E").expect("E").values[0];
     assert_eq!((slice(v.name_span), slice(v.number_span)), ("E_ZERO", "0"));
     let m = &module.service_by_name("a.b.S").expect("S").methods[0];

@@ -249,7 +249,8 @@ impl<'a> Ctx<'a> {
             let ov = option_or(&of.options, option, default);
             let nv = option_or(&nf.options, option, default);
             if ov != nv {
-                let span = option_span(&nf.options, option).unwrap_or_else(|| package_span(nf));
+                let span = option_span(&nf.options, option)
+                    .unwrap_or_else(|| nf.syntax_span.unwrap_or_default());
                 self.at_new(
                     rule,
                     nf.path.clone(),
@@ -778,7 +779,11 @@ impl<'a> Ctx<'a> {
             }
         }
 
-        // Types.
+        // Types, reported at the type as written (for the key and value of a map entry, at the map field).
+        let type_span = match nm {
+            Some(m) if map_entries => m.span,
+            _ => nf.type_span,
+        };
         let type_msg = || {
             format!(
                 "{desc} changed type from \"{}\" to \"{}\".",
@@ -799,9 +804,9 @@ impl<'a> Ctx<'a> {
         };
         let names_differ = type_full_name(old, of.ty) != type_full_name(new, nf.ty);
         if ok != nk {
-            self.at_new("FIELD_SAME_TYPE", path, nf.file, nf.span, type_msg());
+            self.at_new("FIELD_SAME_TYPE", path, nf.file, type_span, type_msg());
         } else if matches!(nk, Kind::Enum | Kind::Group | Kind::Message) && names_differ {
-            self.at_new("FIELD_SAME_TYPE", path, nf.file, nf.span, name_msg());
+            self.at_new("FIELD_SAME_TYPE", path, nf.file, type_span, name_msg());
         }
         for (rule, json, on) in [
             ("FIELD_WIRE_COMPATIBLE_TYPE", false, self.hot.wire_type),
@@ -819,7 +824,7 @@ impl<'a> Ctx<'a> {
                     TypeProblem::Kind(extra) => type_msg() + extra,
                     TypeProblem::Name => name_msg(),
                 };
-                self.at_new(rule, path, nf.file, nf.span, text);
+                self.at_new(rule, path, nf.file, type_span, text);
             }
         }
 
@@ -1252,7 +1257,7 @@ impl<'a> Ctx<'a> {
                         "RPC_SAME_REQUEST_TYPE",
                         path.clone(),
                         ns.file,
-                        nm.span,
+                        nm.input_span,
                         format!("{rpc} changed request type from \".{oi}\" to \".{ni}\"."),
                     );
                 }
@@ -1265,7 +1270,7 @@ impl<'a> Ctx<'a> {
                         "RPC_SAME_RESPONSE_TYPE",
                         path.clone(),
                         ns.file,
-                        nm.span,
+                        nm.output_span,
                         format!("{rpc} changed response type from \".{oo}\" to \".{no}\"."),
                     );
                 }
@@ -1385,8 +1390,11 @@ fn syntax_text(s: Syntax) -> &'static str {
     }
 }
 
+/// Where a file's package is declared: the `package` statement (as buf reports it), else the syntax statement.
 fn package_span(f: &File) -> Span {
-    f.syntax_span.unwrap_or_default()
+    f.package_statement_span
+        .or(f.syntax_span)
+        .unwrap_or_default()
 }
 
 /// The simple names of a file's top-level messages, enums and services: what identifies a moved file.

@@ -56,7 +56,14 @@ pub(crate) fn check(
         return d.out;
     };
     if old_root.package != new_root.package {
-        let (path, loc) = site(new, new_root.id, new_root.syntax_span.unwrap_or_default());
+        let (path, loc) = site(
+            new,
+            new_root.id,
+            new_root
+                .package_statement_span
+                .or(new_root.syntax_span)
+                .unwrap_or_default(),
+        );
         d.out.push(Finding {
             rule: "PACKAGE_CHANGED",
             path: new_root.path.clone(),

@@ -44,6 +44,8 @@ pub struct Import {
 pub struct FileAst {
     pub syntax: Option<SyntaxDecl>,
     pub package: Option<Ident>,
+    /// Where the whole `package a.b;` statement is written (the first one, if repeated).
+    pub package_statement_span: Option<Span>,
     pub imports: Vec<Import>,
     pub options: Vec<OptionAst>,
     pub messages: Vec<MessageAst>,

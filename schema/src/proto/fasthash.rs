@@ -62,3 +62,6 @@ impl Hasher for FastHasher {
 
 /// A `HashMap` with the fast hasher.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A `HashSet` with the fast hasher.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FastHasher>>;

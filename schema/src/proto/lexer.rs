@@ -30,7 +30,8 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
     let b = text.as_bytes();
     // A UTF-8 byte order mark is not part of the text.
     let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut toks = Vec::with_capacity(text.len() / 6 + 1);
+    // About one token per three or four bytes of typical .proto text.
+    let mut toks = Vec::with_capacity(text.len() / 3 + 1);
     let mut errs = Vec::new();
     let mut comment: Option<String> = None;
     // True from a token to the end of its line: a comment there trails the token.
@@ -87,13 +88,13 @@ pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<(Span, String)>) {
             }
             continue;
         }
-        let leading_comment = comment.take();
+        let mut leading_comment = comment.take();
         same_line = true;
-        let push = |toks: &mut Vec<Token>, tok: Tok, end: usize| {
+        let mut push = |toks: &mut Vec<Token>, tok: Tok, end: usize| {
             toks.push(Token {
                 tok,
                 span: Span::new(start, end),
-                leading_comment: leading_comment.clone(),
+                leading_comment: leading_comment.take(),
                 trailing_comment: None,
             });
         };

@@ -96,7 +96,7 @@ pub(crate) fn load_all(
     errors: &mut Vec<Diagnostic>,
 ) -> (Vec<Loaded>, Vec<usize>) {
     let mut out: Vec<Loaded> = Vec::new();
-    let mut state: HashMap<String, State> = HashMap::new();
+    let mut state: super::fasthash::FastMap<String, State> = Default::default();
     let mut entries = Vec::new();
     for &root in entry {
         if let Some(State::Done(i)) = state.get(root) {

@@ -221,6 +221,8 @@ pub struct File {
     pub package: Option<String>,
     /// Where the package name is written.
     pub package_span: Option<Span>,
+    /// Where the whole `package ...;` statement is written (buf reports package findings here).
+    pub package_statement_span: Option<Span>,
     pub syntax: Syntax,
     /// Where `syntax = ...` or `edition = ...` was written (`None` when omitted: proto2).
     pub syntax_span: Option<Span>,

@@ -72,7 +72,7 @@ struct Parser<'a> {
     /// Edition 2024 adds `export`/`local` and `import option`.
     edition_2024: bool,
     /// Trailing comments by the end offset of the token they follow.
-    trailing: std::collections::HashMap<u32, String>,
+    trailing: super::fasthash::FastMap<u32, String>,
 }
 
 /// The error has been recorded already.
@@ -81,6 +81,17 @@ type PResult<T> = Result<T, ()>;
 impl Parser<'_> {
     fn peek(&self) -> &Token {
         &self.toks[self.pos.min(self.toks.len() - 1)]
+    }
+
+    /// A copy of the current token without its comments (cheap: no comment strings are cloned).
+    fn peek_lite(&self) -> Token {
+        let t = self.peek();
+        Token {
+            tok: t.tok.clone(),
+            span: t.span,
+            leading_comment: None,
+            trailing_comment: None,
+        }
     }
 
     fn peek_at(&self, n: usize) -> &Token {
@@ -166,7 +177,7 @@ impl Parser<'_> {
     }
 
     fn unexpected<T>(&mut self, expected: &str) -> PResult<T> {
-        let t = self.peek().clone();
+        let t = self.peek_lite();
         let msg = format!("expected {expected}, found {}", self.describe(&t));
         self.error(t.span, msg)
     }
@@ -349,7 +360,7 @@ impl Parser<'_> {
     }
 
     fn top_item(&mut self, f: &mut FileAst) -> PResult<()> {
-        let t = self.peek().clone();
+        let t = self.peek_lite();
         if t.tok == Tok::Punct(b';') {
             self.bump();
             return Ok(());
@@ -395,13 +406,17 @@ impl Parser<'_> {
             "package" => {
                 self.bump();
                 let name = self.full_ident("a package name")?;
-                self.expect_punct(b';')?;
+                let end = self.expect_punct(b';')?;
                 if let Some(prev) = &f.package {
                     let msg = format!("multiple package declarations (first was `{}`)", prev.text);
                     self.soft(name.span, msg);
                     return Ok(());
                 }
                 f.package = Some(name);
+                f.package_statement_span = Some(Span {
+                    start: t.span.start,
+                    end: end.end,
+                });
                 Ok(())
             }
             "option" => {
@@ -538,7 +553,7 @@ impl Parser<'_> {
 
     /// A constant (`in_text` allows text-format lists too).
     fn value(&mut self, in_text: bool) -> PResult<ValueAst> {
-        let t = self.peek().clone();
+        let t = self.peek_lite();
         match &t.tok {
             Tok::Punct(b'{') | Tok::Punct(b'<') => {
                 self.enter(t.span)?;
@@ -562,7 +577,7 @@ impl Parser<'_> {
             Tok::Punct(b'-') | Tok::Punct(b'+') => {
                 let negative = t.tok == Tok::Punct(b'-');
                 self.bump();
-                let n = self.peek().clone();
+                let n = self.peek_lite();
                 let span = Span {
                     start: t.span.start,
                     end: n.span.end,
@@ -803,7 +818,7 @@ impl Parser<'_> {
     }
 
     fn message_item(&mut self, m: &mut MessageAst) -> PResult<()> {
-        let t = self.peek().clone();
+        let t = self.peek_lite();
         if t.tok == Tok::Punct(b';') {
             self.bump();
             return Ok(());
@@ -812,9 +827,12 @@ impl Parser<'_> {
             return self
                 .unexpected("a field, or a `message`, `enum`, `oneof`, `option` ... statement");
         }
-        let word = self.text_of(&t).to_string();
+        let text = self.text;
+        let word = text
+            .get(t.span.start as usize..t.span.end as usize)
+            .unwrap_or("");
         let next_is_name = self.peek_at(1).tok == Tok::Ident;
-        match word.as_str() {
+        match word {
             "export" | "local" if self.visibility_follows() => {
                 let (v, start) = self.visibility();
                 if self.at_ident("message") {
@@ -905,7 +923,7 @@ impl Parser<'_> {
 
     /// A field (or map field, or group). `labels_ok` is false inside oneofs.
     fn field(&mut self, labels_ok: bool, in_oneof: bool) -> PResult<FieldAst> {
-        let first = self.peek().clone();
+        let first = self.peek();
         let start = first.span.start;
         let comment = first.leading_comment.clone();
         let label = if self.at_ident("optional")
@@ -1040,7 +1058,7 @@ impl Parser<'_> {
     }
 
     fn field_number(&mut self) -> PResult<(Option<i64>, Span)> {
-        let t = self.peek().clone();
+        let t = self.peek_lite();
         let (negative, span) = if t.tok == Tok::Punct(b'-') {
             self.bump();
             (

@@ -1,13 +1,15 @@
 //! Building the [`Module`] from parsed files: symbol declaration (with duplicate checks), name resolution with
 //! protoc's scoping rules, editions feature resolution, field/enum validation and custom-option resolution.
 
-use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::ast::{
     self, FieldAst, FieldTypeAst, LabelAst, MessageAst, OptionAst, SyntaxDecl, ValueAst, ValueKind,
 };
 use super::diag::{Diagnostic, DiagnosticKind, make};
-use super::fasthash::FastMap;
+use super::fasthash::{FastMap, FastSet as HashSet};
+
+type HashMap<K, V> = FastMap<K, V>;
 use super::features::{Features, FieldPresence, MessageEncoding, RepeatedFieldEncoding};
 use super::load::Loaded;
 use super::model::*;
@@ -27,7 +29,8 @@ enum Slot {
 struct PendingType<'a> {
     slot: Slot,
     name: &'a ast::Ident,
-    scope: String,
+    /// Shared by the fields of one message (one allocation per scope, not per field).
+    scope: Rc<str>,
     file: FileId,
 }
 
@@ -167,13 +170,19 @@ pub(crate) struct Builder<'a> {
     pub errors: Vec<Diagnostic>,
     /// Fields whose type could not be resolved (reported once; later checks skip them).
     unresolved: HashSet<Slot>,
+    /// The scope of the last pending type, reused while the fields of one message are declared.
+    last_scope: Option<Rc<str>>,
 }
 
 fn join(scope: &str, name: &str) -> String {
     if scope.is_empty() {
         name.to_string()
     } else {
-        format!("{scope}.{name}")
+        let mut s = String::with_capacity(scope.len() + 1 + name.len());
+        s.push_str(scope);
+        s.push('.');
+        s.push_str(name);
+        s
     }
 }
 
@@ -230,7 +239,8 @@ impl<'a> Builder<'a> {
             pending_options: vec![],
             all_slots: vec![],
             errors: vec![],
-            unresolved: HashSet::new(),
+            unresolved: HashSet::default(),
+            last_scope: None,
         }
     }
 
@@ -250,8 +260,27 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|l| count(&l.ast))
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        // Top-level enums, services and their members are symbols too; sizing the table once avoids rehashing it.
+        let others: usize = self
+            .loaded
+            .iter()
+            .map(|l| {
+                l.ast
+                    .enums
+                    .iter()
+                    .map(|e| e.values.len() + 1)
+                    .sum::<usize>()
+                    + l.ast
+                        .services
+                        .iter()
+                        .map(|s| s.rpcs.len() + 1)
+                        .sum::<usize>()
+                    + l.ast.extends.iter().map(|e| e.fields.len()).sum::<usize>()
+                    + 4
+            })
+            .sum();
         self.messages.reserve(messages);
-        self.symbols.reserve(messages + fields);
+        self.symbols.reserve(messages + fields + others);
         self.all_slots.reserve(fields);
         for l in self.loaded {
             self.errors.extend(l.soft_errors.iter().cloned());
@@ -282,7 +311,7 @@ impl<'a> Builder<'a> {
         // exports[f]: files whose symbols a file importing f sees through f's `import public` chains.
         let mut exports: Vec<HashSet<FileId>> = Vec::with_capacity(self.loaded.len());
         for l in self.loaded {
-            let mut ex = HashSet::new();
+            let mut ex = HashSet::default();
             for (imp, &d) in l.ast.imports.iter().zip(&l.deps) {
                 if d != usize::MAX && imp.kind == ast::ImportKind::Public {
                     ex.insert(FileId(d as u32));
@@ -292,7 +321,7 @@ impl<'a> Builder<'a> {
             exports.push(ex);
         }
         for (i, l) in self.loaded.iter().enumerate() {
-            let mut vis = HashSet::from([FileId(i as u32)]);
+            let mut vis = HashSet::from_iter([FileId(i as u32)]);
             for &d in l.deps.iter().filter(|&&d| d != usize::MAX) {
                 vis.insert(FileId(d as u32));
                 vis.extend(exports[d].iter().copied());
@@ -302,29 +331,30 @@ impl<'a> Builder<'a> {
     }
 
     fn define(&mut self, full: String, symbol: Symbol, file: FileId, span: Span) {
-        if let Some(prev) = self.symbols.get(&full) {
-            let where_ = match prev.file {
-                Some(f) if f == file => "in this file".to_string(),
-                Some(f) => format!("in {}", self.loaded[f.index()].path),
-                None => "as a package".to_string(),
-            };
-            let enum_value = |s: Symbol| matches!(s, Symbol::EnumValue(..));
-            let hint = if enum_value(symbol) || enum_value(prev.symbol) {
-                " (enum values are scoped like their enum, as in C++, so they must be unique beside it)"
-            } else {
-                ""
-            };
-            let msg = format!("`{full}` is already defined {where_}{hint}");
-            self.err(DiagnosticKind::Resolve, file, span, msg);
-            return;
-        }
-        self.symbols.insert(
-            full,
-            SymbolEntry {
-                symbol,
-                file: Some(file),
-            },
-        );
+        // One hash and probe: insert when vacant, else report the clash.
+        let (prev, full) = match self.symbols.entry(full) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(SymbolEntry {
+                    symbol,
+                    file: Some(file),
+                });
+                return;
+            }
+            std::collections::hash_map::Entry::Occupied(o) => (*o.get(), o.key().clone()),
+        };
+        let where_ = match prev.file {
+            Some(f) if f == file => "in this file".to_string(),
+            Some(f) => format!("in {}", self.loaded[f.index()].path),
+            None => "as a package".to_string(),
+        };
+        let enum_value = |s: Symbol| matches!(s, Symbol::EnumValue(..));
+        let hint = if enum_value(symbol) || enum_value(prev.symbol) {
+            " (enum values are scoped like their enum, as in C++, so they must be unique beside it)"
+        } else {
+            ""
+        };
+        let msg = format!("`{full}` is already defined {where_}{hint}");
+        self.err(DiagnosticKind::Resolve, file, span, msg);
     }
 
     fn define_package(&mut self, package: &str, file: FileId, span: Span) {
@@ -445,6 +475,7 @@ impl<'a> Builder<'a> {
             path: l.path.clone(),
             package: package.clone(),
             package_span: l.ast.package.as_ref().map(|p| p.span),
+            package_statement_span: l.ast.package_statement_span,
             syntax,
             syntax_span: l.ast.syntax.as_ref().map(|s| match s {
                 SyntaxDecl::Syntax(i) | SyntaxDecl::Edition(i) => i.span,
@@ -482,7 +513,7 @@ impl<'a> Builder<'a> {
             }
         }
         tops.sort_by_key(|t| t.0);
-        let mut groups: HashMap<u32, MessageId> = HashMap::new();
+        let mut groups: HashMap<u32, MessageId> = HashMap::default();
         for (start, m, group) in tops {
             let id = self.declare_message(fid, None, &scope, m, features, group);
             if group {
@@ -605,7 +636,7 @@ impl<'a> Builder<'a> {
             }
         }
         nested.sort_by_key(|(s, _)| *s);
-        let mut synthesized: HashMap<u32, MessageId> = HashMap::new();
+        let mut synthesized: HashMap<u32, MessageId> = HashMap::default();
         for (start, n) in nested {
             let nid = match n {
                 Nested::Message(n) => {
@@ -653,7 +684,7 @@ impl<'a> Builder<'a> {
             self.queue_options(OptionsKind::Field, OptionTarget::Field(slot), file);
         }
         // Synthetic oneofs for proto3 `optional`, in field order, named as protoc names them.
-        let mut taken: HashSet<String> = HashSet::new();
+        let mut taken: HashSet<String> = HashSet::default();
         for i in 0..self.messages[id.index()].fields.len() {
             if !self.messages[id.index()].fields[i].proto3_optional {
                 continue;
@@ -817,7 +848,7 @@ impl<'a> Builder<'a> {
                 self.pending_types.push(PendingType {
                     slot: Slot::Field(id, i),
                     name: t,
-                    scope: full.clone(),
+                    scope: Rc::from(full.as_str()),
                     file,
                 });
             }
@@ -898,10 +929,18 @@ impl<'a> Builder<'a> {
             FieldTypeAst::Named(n) => match FieldType::scalar(&n.text) {
                 Some(t) => (t, None),
                 None => {
+                    let scope = match &self.last_scope {
+                        Some(s) if &**s == scope => Rc::clone(s),
+                        _ => {
+                            let s: Rc<str> = Rc::from(scope);
+                            self.last_scope = Some(Rc::clone(&s));
+                            s
+                        }
+                    };
                     self.pending_types.push(PendingType {
                         slot,
                         name: n,
-                        scope: scope.to_string(),
+                        scope,
                         file,
                     });
                     (FieldType::Int32, Some(n.text.clone()))
@@ -1085,10 +1124,19 @@ impl<'a> Builder<'a> {
             number_span: f.number_span,
             type_span: match &f.ty {
                 FieldTypeAst::Named(n) => n.span,
-                FieldTypeAst::Map { key, value } => Span {
-                    start: key.span.start,
-                    end: value.span.end,
-                },
+                // `map<K, V>`: from the keyword (a map field has no label) to the closing `>`.
+                FieldTypeAst::Map { value, .. } => {
+                    let end = value.span.end as usize;
+                    let text = &self.loaded[file.index()].text;
+                    let close = text
+                        .get(end..)
+                        .and_then(|rest| rest.find('>'))
+                        .map_or(end, |p| end + p + 1);
+                    Span {
+                        start: f.span.start,
+                        end: close as u32,
+                    }
+                }
                 FieldTypeAst::Group(body) => body.name.span,
             },
             comment: f.comment.clone(),
@@ -1263,7 +1311,7 @@ impl<'a> Builder<'a> {
         let reserved = RangeSet::new(e.reserved_ranges.iter().map(|r| (r.start, r.end)));
         let reserved_names: HashSet<&str> =
             e.reserved_names.iter().map(|r| r.name.as_str()).collect();
-        let mut seen: HashMap<i32, &str> = HashMap::new();
+        let mut seen: HashMap<i32, &str> = HashMap::default();
         let mut aliased = false;
         for v in &e.values {
             if let Some(prev) = seen.get(&v.number) {
@@ -1365,10 +1413,18 @@ impl<'a> Builder<'a> {
             Some((f, r)) => (f, Some(r)),
             None => (name, None),
         };
-        let mut scope = scope.to_string();
+        // One buffer for every candidate; the scope shrinks from the innermost outwards.
+        let mut candidate = String::with_capacity(scope.len() + name.len() + 1);
+        let mut scope_len = scope.len();
         loop {
-            let candidate = join(&scope, first);
-            if let Some(e) = self.symbols.get(&candidate) {
+            let outer = &scope[..scope_len];
+            candidate.clear();
+            if !outer.is_empty() {
+                candidate.push_str(outer);
+                candidate.push('.');
+            }
+            candidate.push_str(first);
+            if let Some(e) = self.symbols.get(candidate.as_str()) {
                 match rest {
                     Some(rest) => {
                         let aggregate = matches!(
@@ -1379,25 +1435,25 @@ impl<'a> Builder<'a> {
                                 | Symbol::Service(_)
                         );
                         if aggregate {
-                            let full = join(&candidate, rest);
-                            return self.symbols.get(&full).map(|e| (full, *e));
+                            candidate.push('.');
+                            candidate.push_str(rest);
+                            let e = *self.symbols.get(candidate.as_str())?;
+                            return Some((candidate, e));
                         }
                     }
                     None => {
                         let is_type = matches!(e.symbol, Symbol::Message(_) | Symbol::Enum(_));
                         if !types_only || is_type {
-                            return Some((candidate, *e));
+                            let e = *e;
+                            return Some((candidate, e));
                         }
                     }
                 }
             }
-            if scope.is_empty() {
+            if scope_len == 0 {
                 return None;
             }
-            match scope.rfind('.') {
-                Some(p) => scope.truncate(p),
-                None => scope.clear(),
-            }
+            scope_len = outer.rfind('.').unwrap_or(0);
         }
     }
 
@@ -1697,7 +1753,7 @@ impl<'a> Builder<'a> {
     fn validate_messages(&mut self) {
         let mut errs = Vec::new();
         // Two extensions of one message with the same number.
-        let mut ext_numbers: HashMap<(MessageId, i32), &str> = HashMap::new();
+        let mut ext_numbers: HashMap<(MessageId, i32), &str> = HashMap::default();
         for x in &self.extensions {
             if let Some(target) = x.extendee
                 && let Some(prev) = ext_numbers.insert((target, x.number), &x.full_name)
@@ -1712,13 +1768,16 @@ impl<'a> Builder<'a> {
         }
         // Imports listed twice.
         for f in &self.files {
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for d in &f.dependencies {
                 if !seen.insert(&d.path) {
                     errs.push((f.id, d.span, format!("`{}` is imported twice", d.path)));
                 }
             }
         }
+        // Reused for every message (cleared), so small messages do not each grow fresh tables.
+        let mut json: HashMap<&str, &str> = HashMap::default();
+        let mut numbers: HashMap<i32, &str> = HashMap::default();
         for m in &self.messages {
             // Ranges must not overlap: reserved with reserved, extensions with extensions, or one with the other.
             let mut ranges: Vec<(i32, i32, Span, &str)> = m
@@ -1732,7 +1791,7 @@ impl<'a> Builder<'a> {
                 )
                 .collect();
             overlaps(&mut ranges, m.file, &mut errs);
-            let mut names = HashSet::new();
+            let mut names = HashSet::default();
             for r in &m.reserved_names {
                 if !names.insert(r.name.as_str()) {
                     errs.push((m.file, r.span, format!("`{}` is reserved twice", r.name)));
@@ -1748,7 +1807,7 @@ impl<'a> Builder<'a> {
                 m.reserved_names.iter().map(|r| r.name.as_str()).collect();
             // JSON names must be unique where the JSON format is fully supported (proto3, editions' ALLOW).
             if m.features.json_format == super::features::JsonFormat::Allow && !m.map_entry {
-                let mut json: HashMap<&str, &str> = HashMap::new();
+                json.clear();
                 for f in &m.fields {
                     if let Some(prev) = json.insert(&f.json_name, &f.name) {
                         let msg = format!(
@@ -1759,7 +1818,7 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            let mut numbers: HashMap<i32, &str> = HashMap::new();
+            numbers.clear();
             for f in &m.fields {
                 if let Some(prev) = numbers.insert(f.number, &f.name)
                     && f.number != 0
@@ -2258,9 +2317,13 @@ impl FieldFacts {
 /// Rough numbers of messages (with map entries and groups) and of fields in a file, to size the arenas.
 fn count(f: &ast::FileAst) -> (usize, usize) {
     fn message(m: &MessageAst) -> (usize, usize) {
+        // Symbols besides messages: fields (also in oneofs and extends), oneofs, nested enums and their values.
         let mut n = (
             1,
-            m.fields.len() + m.extends.iter().map(|e| e.fields.len()).sum::<usize>(),
+            m.fields.len()
+                + m.extends.iter().map(|e| e.fields.len()).sum::<usize>()
+                + m.oneofs.iter().map(|o| o.fields.len() + 1).sum::<usize>()
+                + m.enums.iter().map(|e| e.values.len() + 1).sum::<usize>(),
         );
         for f in m
             .fields
