@@ -127,14 +127,8 @@ impl AvroSchema {
             if !aliases.is_empty() {
                 let mut sorted: Vec<&String> = aliases.iter().collect();
                 sorted.sort();
-                out.push_str(",\"aliases\":[");
-                for (i, a) in sorted.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, a);
-                }
-                out.push(']');
+                out.push_str(",\"aliases\":");
+                write_string_list(out, sorted);
             }
         };
         let simple = node.logical.is_none() && node.props.is_empty();
@@ -198,14 +192,8 @@ impl AvroSchema {
                 out.push_str("{\"name\":");
                 write_string(out, &e.name.full_name());
                 null_namespace(out, &e.name, space);
-                out.push_str(",\"type\":\"enum\",\"symbols\":[");
-                for (i, s) in e.symbols.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, s);
-                }
-                out.push(']');
+                out.push_str(",\"type\":\"enum\",\"symbols\":");
+                write_string_list(out, &e.symbols);
                 if let Some(default) = &e.default {
                     out.push_str(",\"default\":");
                     write_string(out, default);
@@ -351,14 +339,8 @@ impl AvroSchema {
                         write_string(out, order.as_str());
                     }
                     if !field.aliases.is_empty() {
-                        out.push_str(",\"aliases\":[");
-                        for (i, a) in field.aliases.iter().enumerate() {
-                            if i > 0 {
-                                out.push(',');
-                            }
-                            write_string(out, a);
-                        }
-                        out.push(']');
+                        out.push_str(",\"aliases\":");
+                        write_string_list(out, &field.aliases);
                     }
                     write_props(out, &field.props);
                     out.push('}');
@@ -375,14 +357,8 @@ impl AvroSchema {
                     out.push_str(",\"doc\":");
                     write_string(out, doc);
                 }
-                out.push_str(",\"symbols\":[");
-                for (i, s) in e.symbols.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, s);
-                }
-                out.push(']');
+                out.push_str(",\"symbols\":");
+                write_string_list(out, &e.symbols);
                 if let Some(default) = &e.default {
                     out.push_str(",\"default\":");
                     write_string(out, default);
@@ -447,6 +423,18 @@ fn write_raw_string(out: &mut String, s: &str) {
     out.push('"');
     out.push_str(s);
     out.push('"');
+}
+
+/// Writes `["a","b",...]` with each string escaped.
+fn write_string_list<S: AsRef<str>>(out: &mut String, items: impl IntoIterator<Item = S>) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, item.as_ref());
+    }
+    out.push(']');
 }
 
 fn write_props(out: &mut String, props: &[(String, Json)]) {
