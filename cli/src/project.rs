@@ -156,7 +156,7 @@ impl Project {
         let parsed: ProjectFile = if path.is_file() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            serde_yaml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?
+            serde_norway::from_str(&text).with_context(|| format!("invalid {}", path.display()))?
         } else if file.is_some() {
             bail!("cannot read {}: no such file", path.display());
         } else {
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn entries_decide_subjects_and_levels() {
-        let file: ProjectFile = serde_yaml::from_str(
+        let file: ProjectFile = serde_norway::from_str(
             "level: FULL\nschemas:\n  - files: 'avro/*.avsc'\n    naming: record\n    level: NONE\n  - files: 'x.json'\n    type: avro\n    subject: explicit\n",
         )
         .unwrap();

@@ -41,6 +41,12 @@ pub struct CheckArgs {
     password: Option<String>,
     #[arg(long, env = "HERALD_REGISTRY_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// PEM file of certificate authorities to trust for an `https://` registry, besides the system's.
+    #[arg(long, env = "HERALD_REGISTRY_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// PEM file with a client certificate chain and its private key (mutual TLS).
+    #[arg(long, env = "HERALD_REGISTRY_CLIENT_CERT", value_name = "FILE")]
+    client_cert: Option<PathBuf>,
     /// The project file (default: ./herald.yaml if present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -65,6 +71,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             user: args.user.clone(),
             password: args.password.clone(),
             token: args.token.clone(),
+            ca_cert: args.ca_cert.clone(),
+            client_cert: args.client_cert.clone(),
         })?;
         against_registry(&project, &new, &client)?
     } else {
