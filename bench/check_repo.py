@@ -103,7 +103,7 @@ def main() -> int:
             text = text.replace("_KIND_LARGE = 3;", "_KIND_HUGE = 3;", 1)
         path.write_text(text)
         edits += 1
-    for k in range(4):
+    for k in range(4 if avros else 0):
         path = avros[(k * 13) % len(avros)]
         text = path.read_text()
         if k % 2 == 0:  # compatible: a field with a default
