@@ -125,6 +125,23 @@ impl Schema {
     }
 }
 
+/// Fails when two schema files resolve to the same subject: registering them would make one file a later version
+/// of the other. The message names both files and how to tell them apart.
+pub fn ensure_distinct_subjects<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (path, subject) in pairs {
+        if let Some(first) = seen.insert(subject, path) {
+            bail!(
+                "{first} and {path} both map to subject {subject:?}; give them distinct subjects in {FILE_NAME} \
+                 (e.g. `naming: \"{{path}}\"` or an explicit `subject:` per file)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The loaded project: the file's settings and the rules to resolve paths.
 #[derive(Debug)]
 pub struct Project {
@@ -281,6 +298,18 @@ impl Project {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_files_on_one_subject_are_refused() {
+        ensure_distinct_subjects([("a/x.proto", "x-value"), ("b/y.proto", "y-value")]).unwrap();
+        let err = ensure_distinct_subjects([("a/x.proto", "x-value"), ("b/x.proto", "x-value")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("a/x.proto and b/x.proto both map to subject \"x-value\""),
+            "{err}"
+        );
+    }
 
     #[test]
     fn defaults_cover_avsc_and_proto() {

@@ -309,6 +309,7 @@ fn against_registry(
     let mut checked = 0;
     let roots = &project.file.proto.roots;
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    let mut subjects: BTreeMap<String, String> = BTreeMap::new();
     for schema in &new.schemas {
         let text = &new.texts[&schema.path];
         let (subject, parsed_avro) = match schema.kind {
@@ -318,6 +319,12 @@ fn against_registry(
             }
             Kind::Protobuf => (schema.subject(None), None),
         };
+        if let Some(first) = subjects.insert(subject.clone(), schema.path.clone()) {
+            crate::project::ensure_distinct_subjects([
+                (first.as_str(), subject.as_str()),
+                (schema.path.as_str(), subject.as_str()),
+            ])?;
+        }
         let versions = client.versions(&subject, false)?;
         if versions.is_empty() {
             continue;
