@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::headers as h;
-use crate::record::{Headers, OutRecord, Record};
+use crate::record::{Headers, OutRecord, Record, Value};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Sink, TransportError};
 use crate::worker::{Context, DispatchError, ErasedWorker, HandlerError};
@@ -192,22 +192,28 @@ impl<S: Sink> Processor<S> {
             return Ok(0);
         }
         let ih = input.headers();
-        let causation = ih.get(h::CE_ID);
-        let correlation = ih.get(h::CORRELATION_ID).or(causation);
+        let causation = ih.value(h::CE_ID);
+        let correlation = ih.value(h::CORRELATION_ID).or(causation);
+        let parent = ih.get(h::TRACEPARENT);
         let n = out.events.len();
         for e in out.events {
-            let mut headers = Headers::new();
-            let id = h::new_id();
-            headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
-            headers.insert(h::CE_TYPE, e.event_type);
-            headers.insert(h::CE_SOURCE, self.spec.name);
-            headers.insert(h::CONTENT_TYPE, h::PROTOBUF);
-            headers.insert(h::CORRELATION_ID, correlation.unwrap_or(&id).to_string());
+            // Names and constant values are shared, ids and the trace context are stored inline: the only
+            // allocation is the header list.
+            let mut headers = Headers::with_capacity(8);
+            let id = Value::from_ascii(&h::id_bytes());
+            headers.set(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+            headers.set(h::CE_TYPE, Value::Static(e.event_type));
+            headers.set(h::CE_SOURCE, Value::Static(self.spec.name));
+            headers.set(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
+            headers.set(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
             if let Some(c) = causation {
-                headers.insert(h::CAUSATION_ID, c);
+                headers.set(h::CAUSATION_ID, c.clone());
             }
-            headers.insert(h::TRACEPARENT, h::child_traceparent(ih.get(h::TRACEPARENT)));
-            headers.insert(h::CE_ID, id);
+            headers.set(
+                h::TRACEPARENT,
+                Value::from_ascii(&h::child_traceparent_bytes(parent)),
+            );
+            headers.set(h::CE_ID, id);
             self.sink
                 .produce(OutRecord {
                     topic: e.topic.to_string(),

@@ -5,32 +5,139 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-/// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Arc<Vec<(Box<str>, Box<str>)>>);
+/// The longest value stored inline in a header (a `traceparent` is 55 bytes, an id 36).
+const INLINE: usize = 55;
+
+/// A header name: most are constants of [`crate::headers`], shared instead of copied.
+#[derive(Clone)]
+enum Name {
+    Static(&'static str),
+    Owned(Box<str>),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Owned(s) => s,
+        }
+    }
+}
+
+/// A header value: a constant (types, sources, media types), a short value stored inline (ids, trace contexts), or
+/// a longer one on the heap.
+#[derive(Clone)]
+pub(crate) enum Value {
+    Static(&'static str),
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Owned(Box<str>),
+}
+
+impl Value {
+    /// A copy of `s`, inline when it is short.
+    pub(crate) fn copy(s: &str) -> Value {
+        match Value::inline(s.as_bytes()) {
+            Some(v) => v,
+            None => Value::Owned(s.into()),
+        }
+    }
+
+    /// Generated text (ids, trace contexts): inline when short, lossy if it is not UTF-8.
+    pub(crate) fn from_ascii(s: &[u8]) -> Value {
+        match Value::inline(s) {
+            Some(v) => v,
+            None => Value::Owned(String::from_utf8_lossy(s).into()),
+        }
+    }
+
+    /// `s` inline, if it is short enough and UTF-8.
+    fn inline(s: &[u8]) -> Option<Value> {
+        if s.len() > INLINE || std::str::from_utf8(s).is_err() {
+            return None;
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..s.len()].copy_from_slice(s);
+        Some(Value::Inline {
+            len: u8::try_from(s.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn from_string(s: String) -> Value {
+        if s.len() <= INLINE {
+            Value::copy(&s)
+        } else {
+            Value::Owned(s.into_boxed_str())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Value::Static(s) => s,
+            // Only valid UTF-8 is stored inline (`Value::inline` checks), so this never yields "".
+            Value::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
+            }
+            Value::Owned(s) => s,
+        }
+    }
+}
+
+/// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write). Names given as
+/// `&'static str` constants and short values (ids, `traceparent`) are stored without an allocation of their own.
+#[derive(Clone, Default)]
+pub struct Headers(Arc<Vec<(Name, Value)>>);
 
 impl Headers {
     pub fn new() -> Headers {
         Headers::default()
     }
 
+    /// Empty headers with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Headers {
+        Headers(Arc::new(Vec::with_capacity(n)))
+    }
+
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
+        self.value(name).map(Value::as_str)
+    }
+
+    /// The stored value of `name`, to copy into other headers.
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v)
     }
 
     /// Sets `name`, replacing an earlier value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
+        let name = name.into();
+        let value = Value::from_string(value.into());
         let entries = Arc::make_mut(&mut self.0);
-        match entries.iter_mut().find(|(n, _)| **n == *name) {
-            Some(slot) => slot.1 = value.into_boxed_str(),
-            None => entries.push((name.into_boxed_str(), value.into_boxed_str())),
+        match entries.iter_mut().find(|(n, _)| n.as_str() == name) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((Name::Owned(name.into_boxed_str()), value)),
+        }
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value; neither is copied.
+    pub fn insert_static(&mut self, name: &'static str, value: &'static str) {
+        self.set(name, Value::Static(value));
+    }
+
+    /// Sets the constant `name`, replacing an earlier value.
+    pub(crate) fn set(&mut self, name: &'static str, value: Value) {
+        let entries = Arc::make_mut(&mut self.0);
+        match entries.iter_mut().find(|(n, _)| n.as_str() == name) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((Name::Static(name), value)),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (&**n, &**v))
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     pub fn len(&self) -> usize {
@@ -39,6 +146,22 @@ impl Headers {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Headers")
+            .field(&self.iter().collect::<Vec<_>>())
+            .finish()
     }
 }
 

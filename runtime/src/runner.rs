@@ -1,14 +1,19 @@
 //! The [`Runner`]: one consumer-group member per worker, records dispatched in ordering lanes with bounded
 //! concurrency, outputs flushed before the input is committed, and graceful shutdown.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::Stream;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::watch;
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::process::{Outcome, Processor};
@@ -138,23 +143,12 @@ impl<T: Transport> Runner<T> {
                     worker: spec.name,
                     source,
                 })?;
-            let member = Member {
+            let member = Member::new(
                 source,
-                processor: Arc::new(Processor::new(self.transport.sink(), spec, self.backoff)),
+                Processor::new(self.transport.sink(), spec, self.backoff),
                 worker,
                 spec,
-                tracks: HashMap::new(),
-                lanes: HashMap::new(),
-                busy: HashSet::new(),
-                running: HashMap::new(),
-                tasks: JoinSet::new(),
-                dirty: HashSet::new(),
-                outstanding: 0,
-                report: WorkerReport {
-                    worker: spec.name,
-                    ..WorkerReport::default()
-                },
-            };
+            );
             let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
             let task = tokio::spawn(
                 member
@@ -246,49 +240,164 @@ impl Running {
     }
 }
 
-/// The ordering lane of a record: records of one lane run one at a time, in offset order.
+/// The ordering lane of a record: records of one lane run one at a time, in offset order. Partitions are indexes
+/// into the member's tracks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lane {
-    Partition(TopicPartition),
-    Key(TopicPartition, Bytes),
-    Record(TopicPartition, u64),
+    Partition(usize),
+    Key(usize, Bytes),
+    /// Unordered: every record is its own lane, so it never waits.
+    Free,
 }
 
-/// Offsets of one partition: received but unfinished, the next to receive, and the last committed.
-#[derive(Debug, Default)]
+/// Offsets of one partition: received and not finished yet, in offset order, each with whether it finished, the
+/// next to receive, and the last committed.
+#[derive(Debug)]
 struct Track {
-    pending: BTreeSet<u64>,
+    tp: TopicPartition,
+    pending: VecDeque<(u64, bool)>,
     high: u64,
     committed: u64,
+    /// Records finished since the last commit.
+    dirty: bool,
 }
 
-/// One worker's consumer-group member and its in-flight records.
+impl Track {
+    fn received(&mut self, offset: u64) {
+        match self.pending.back() {
+            Some(&(last, _)) if last >= offset => {
+                // A redelivery after a rebalance: keep the offsets sorted and unique.
+                if let Err(i) = self.pending.binary_search_by_key(&offset, |e| e.0) {
+                    self.pending.insert(i, (offset, false));
+                }
+            }
+            _ => self.pending.push_back((offset, false)),
+        }
+        self.high = self.high.max(offset + 1);
+    }
+
+    fn finished(&mut self, offset: u64) {
+        if let Ok(i) = self.pending.binary_search_by_key(&offset, |e| e.0) {
+            self.pending[i].1 = true;
+        }
+        while self.pending.front().is_some_and(|e| e.1) {
+            self.pending.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// The lowest offset not finished yet: everything before it was handled and its outputs flushed.
+    fn next_to_commit(&self) -> u64 {
+        self.pending.front().map_or(self.high, |e| e.0)
+    }
+}
+
+/// A record being handled, polled by its member's task (no task of its own): it yields the record, its lane and the
+/// outcome, or `None` when the handler panicked.
+struct InFlight {
+    record: Option<Arc<Record>>,
+    lane: Option<Lane>,
+    future: Pin<Box<dyn Future<Output = Outcome> + Send>>,
+}
+
+/// A finished [`InFlight`].
+struct Finished {
+    record: Arc<Record>,
+    lane: Lane,
+    outcome: Option<Outcome>,
+}
+
+impl Future for InFlight {
+    type Output = Finished;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
+        let this = &mut *self;
+        let future = &mut this.future;
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
+        {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(outcome)) => Some(outcome),
+            Err(_) => None,
+        };
+        match (this.record.take(), this.lane.take()) {
+            (Some(record), Some(lane)) => Poll::Ready(Finished {
+                record,
+                lane,
+                outcome,
+            }),
+            // Polled again after it finished: FuturesUnordered never does that.
+            _ => Poll::Pending,
+        }
+    }
+}
+
+/// How many finished records one wake-up of a member handles at most before committing.
+const FINISHED_BATCH: usize = 256;
+
+/// Waits for at least one record to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
+async fn finished(running: &mut FuturesUnordered<InFlight>) -> Vec<Finished> {
+    std::future::poll_fn(|cx| {
+        let mut done = Vec::new();
+        while done.len() < FINISHED_BATCH {
+            match Pin::new(&mut *running).poll_next(cx) {
+                Poll::Ready(Some(f)) => done.push(f),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        if done.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(done)
+        }
+    })
+    .await
+}
+
+/// One worker's consumer-group member and its in-flight records. Records run concurrently inside the member's
+/// task: handing a record over to another task and back costs more than handling it.
 struct Member<S, K> {
     source: S,
     processor: Arc<Processor<K>>,
     worker: Arc<dyn ErasedWorker>,
     spec: &'static WorkerSpec,
-    tracks: HashMap<TopicPartition, Track>,
-    /// Records waiting for their lane, per busy lane.
+    tracks: Vec<Track>,
+    /// The index in `tracks` of each partition.
+    track_index: HashMap<TopicPartition, usize>,
+    /// The track found last.
+    last_track: usize,
+    /// Records waiting for their lane, per busy lane (a lane is busy while it is a key here).
     lanes: HashMap<Lane, VecDeque<Arc<Record>>>,
-    busy: HashSet<Lane>,
-    running: HashMap<tokio::task::Id, (Arc<Record>, Lane)>,
-    tasks: JoinSet<Outcome>,
-    /// Partitions with records finished since the last commit.
-    dirty: HashSet<TopicPartition>,
+    running: FuturesUnordered<InFlight>,
     /// Records received and not finished.
     outstanding: usize,
     report: WorkerReport,
 }
 
-fn tp_of(r: &Record) -> TopicPartition {
-    TopicPartition {
-        topic: Arc::clone(r.topic_arc()),
-        partition: r.partition(),
-    }
-}
-
 impl<S: Source, K: Sink> Member<S, K> {
+    fn new(
+        source: S,
+        processor: Processor<K>,
+        worker: Arc<dyn ErasedWorker>,
+        spec: &'static WorkerSpec,
+    ) -> Self {
+        Member {
+            source,
+            processor: Arc::new(processor),
+            worker,
+            spec,
+            tracks: Vec::new(),
+            track_index: HashMap::new(),
+            last_track: 0,
+            lanes: HashMap::new(),
+            running: FuturesUnordered::new(),
+            outstanding: 0,
+            report: WorkerReport {
+                worker: spec.name,
+                ..WorkerReport::default()
+            },
+        }
+    }
+
     async fn run(
         mut self,
         mut stop: watch::Receiver<bool>,
@@ -306,10 +415,9 @@ impl<S: Source, K: Sink> Member<S, K> {
                         break;
                     }
                 }
-                Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
-                    self.complete(done).await?;
-                    while let Some(done) = self.tasks.try_join_next_with_id() {
-                        self.complete(done).await?;
+                done = finished(&mut self.running), if !self.running.is_empty() => {
+                    for f in done {
+                        self.complete(f).await?;
                     }
                     self.commit().await?;
                 }
@@ -323,8 +431,10 @@ impl<S: Source, K: Sink> Member<S, K> {
         }
         tracing::info!(in_flight = self.outstanding, "draining");
         let drained = tokio::time::timeout(drain_timeout, async {
-            while let Some(done) = self.tasks.join_next_with_id().await {
-                self.complete(done).await?;
+            while !self.running.is_empty() {
+                for f in finished(&mut self.running).await {
+                    self.complete(f).await?;
+                }
                 self.commit().await?;
             }
             Ok::<(), RunError>(())
@@ -338,7 +448,8 @@ impl<S: Source, K: Sink> Member<S, K> {
                     abandoned = self.outstanding,
                     "drain timeout: abandoning running handlers"
                 );
-                self.tasks.abort_all();
+                // Cancels the running handlers; their records stay uncommitted.
+                self.running = FuturesUnordered::new();
             }
         }
         self.processor
@@ -353,64 +464,94 @@ impl<S: Source, K: Sink> Member<S, K> {
         Ok(self.report)
     }
 
-    fn lane(&self, r: &Record) -> Lane {
-        let tp = tp_of(r);
+    /// The index of the track of `r`'s partition, created on first use.
+    fn track_of(&mut self, r: &Record) -> usize {
+        // Records of one poll mostly come partition by partition, and transports share the topic name.
+        if let Some(last) = self.tracks.get(self.last_track)
+            && last.tp.partition == r.partition()
+            && Arc::ptr_eq(&last.tp.topic, r.topic_arc())
+        {
+            return self.last_track;
+        }
+        let tp = TopicPartition {
+            topic: Arc::clone(r.topic_arc()),
+            partition: r.partition(),
+        };
+        if let Some(&i) = self.track_index.get(&tp) {
+            self.last_track = i;
+            return i;
+        }
+        self.tracks.push(Track {
+            tp: tp.clone(),
+            pending: VecDeque::new(),
+            high: 0,
+            committed: 0,
+            dirty: false,
+        });
+        self.last_track = self.tracks.len() - 1;
+        self.track_index.insert(tp, self.last_track);
+        self.last_track
+    }
+
+    fn lane(&self, track: usize, r: &Record) -> Lane {
         match (self.spec.ordering, r.key()) {
-            (Ordering::PerPartition, _) | (Ordering::PerKey, None) => Lane::Partition(tp),
-            (Ordering::PerKey, Some(k)) => Lane::Key(tp, k.clone()),
-            (Ordering::Unordered, _) => Lane::Record(tp, r.offset()),
+            (Ordering::PerPartition, _) | (Ordering::PerKey, None) => Lane::Partition(track),
+            (Ordering::PerKey, Some(k)) => Lane::Key(track, k.clone()),
+            (Ordering::Unordered, _) => Lane::Free,
         }
     }
 
     fn enqueue(&mut self, r: Arc<Record>) {
-        let track = self.tracks.entry(tp_of(&r)).or_default();
-        track.pending.insert(r.offset());
-        track.high = track.high.max(r.offset() + 1);
+        let track = self.track_of(&r);
+        self.tracks[track].received(r.offset());
         self.outstanding += 1;
-        let lane = self.lane(&r);
-        if self.busy.contains(&lane) {
-            self.lanes.entry(lane).or_default().push_back(r);
-        } else {
-            self.busy.insert(lane.clone());
-            self.spawn(r, lane);
+        let lane = self.lane(track, &r);
+        if matches!(lane, Lane::Free) {
+            self.start(r, lane);
+            return;
+        }
+        match self.lanes.get_mut(&lane) {
+            Some(waiting) => waiting.push_back(r),
+            None => {
+                self.lanes.insert(lane.clone(), VecDeque::new());
+                self.start(r, lane);
+            }
         }
     }
 
-    fn spawn(&mut self, r: Arc<Record>, lane: Lane) {
+    fn start(&mut self, r: Arc<Record>, lane: Lane) {
         let (worker, processor, record) = (
             Arc::clone(&self.worker),
             Arc::clone(&self.processor),
             Arc::clone(&r),
         );
-        let handle = self
-            .tasks
-            .spawn(async move { processor.process(&*worker, record).await });
-        self.running.insert(handle.id(), (r, lane));
+        self.running.push(InFlight {
+            record: Some(r),
+            lane: Some(lane),
+            future: Box::pin(async move { processor.process(&*worker, record).await }),
+        });
     }
 
     /// Starts the next record of `lane`, or frees the lane.
     fn next_in_lane(&mut self, lane: Lane) {
+        if matches!(lane, Lane::Free) {
+            return;
+        }
         let next = self.lanes.get_mut(&lane).and_then(VecDeque::pop_front);
         match next {
-            Some(r) => self.spawn(r, lane),
+            Some(r) => self.start(r, lane),
             None => {
                 self.lanes.remove(&lane);
-                self.busy.remove(&lane);
             }
         }
     }
 
-    async fn complete(
-        &mut self,
-        done: Result<(tokio::task::Id, Outcome), JoinError>,
-    ) -> Result<(), RunError> {
-        let (id, outcome) = match done {
-            Ok((id, outcome)) => (id, Some(outcome)),
-            Err(e) => (e.id(), if e.is_panic() { None } else { return Ok(()) }),
-        };
-        let Some((record, lane)) = self.running.remove(&id) else {
-            return Ok(());
-        };
+    async fn complete(&mut self, done: Finished) -> Result<(), RunError> {
+        let Finished {
+            record,
+            lane,
+            outcome,
+        } = done;
         match outcome {
             Some(Outcome::Done { emitted, attempts }) => {
                 self.report.processed += 1;
@@ -442,10 +583,8 @@ impl<S: Source, K: Sink> Member<S, K> {
         }
         self.outstanding -= 1;
         self.next_in_lane(lane);
-        let tp = tp_of(&record);
-        let track = self.tracks.entry(tp.clone()).or_default();
-        track.pending.remove(&record.offset());
-        self.dirty.insert(tp);
+        let track = self.track_of(&record);
+        self.tracks[track].finished(record.offset());
         Ok(())
     }
 
@@ -453,12 +592,14 @@ impl<S: Source, K: Sink> Member<S, K> {
     /// was handled and its outputs flushed.
     async fn commit(&mut self) -> Result<(), RunError> {
         let mut offsets = Vec::new();
-        for tp in self.dirty.drain() {
-            let track = self.tracks.entry(tp.clone()).or_default();
-            let next = track.pending.first().copied().unwrap_or(track.high);
+        for track in &mut self.tracks {
+            if !std::mem::take(&mut track.dirty) {
+                continue;
+            }
+            let next = track.next_to_commit();
             if next > track.committed {
                 track.committed = next;
-                offsets.push((tp, next));
+                offsets.push((track.tp.clone(), next));
             }
         }
         if offsets.is_empty() {
