@@ -40,12 +40,15 @@ pub const SPECVERSION: &str = "1.0";
 /// The content type of protobuf payloads.
 pub const PROTOBUF: &str = "application/protobuf";
 
-/// Writes the `out.len()` lowest hex digits of `v` into `out`, most significant first.
+/// Writes the `out.len()` lowest hex digits of `v` into `out`, most significant first (`out.len()` is even and at
+/// most 32).
 fn write_hex(out: &mut [u8], v: u128) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let n = out.len();
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = HEX[((v >> ((n - 1 - i) * 4)) & 0xf) as usize];
+    let bytes = v.to_be_bytes();
+    let skip = bytes.len() - out.len() / 2;
+    for (pair, b) in out.chunks_exact_mut(2).zip(&bytes[skip..]) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
 }
 
@@ -73,15 +76,15 @@ pub fn new_id() -> String {
 }
 
 /// [`child_traceparent`] as ASCII bytes.
-pub(crate) fn child_traceparent_bytes(parent: Option<&str>) -> [u8; TRACEPARENT_LEN] {
+pub(crate) fn child_traceparent_bytes(parent: Option<&[u8]>) -> [u8; TRACEPARENT_LEN] {
     let trace = parent.and_then(|p| {
         let trace = p.get(3..35)?;
-        (p.starts_with("00-") && trace.bytes().all(|b| b.is_ascii_hexdigit())).then_some(trace)
+        (p.starts_with(b"00-") && trace.iter().all(u8::is_ascii_hexdigit)).then_some(trace)
     });
     let mut out = [b'-'; TRACEPARENT_LEN];
     out[0..2].copy_from_slice(b"00");
     match trace {
-        Some(t) => out[3..35].copy_from_slice(t.as_bytes()),
+        Some(t) => out[3..35].copy_from_slice(t),
         None => write_hex(&mut out[3..35], fastrand::u128(1..)),
     }
     write_hex(&mut out[36..52], u128::from(fastrand::u64(1..)));
@@ -91,7 +94,7 @@ pub(crate) fn child_traceparent_bytes(parent: Option<&str>) -> [u8; TRACEPARENT_
 
 /// A `traceparent` continuing the trace of `parent` (a new span id), or starting a new trace.
 pub fn child_traceparent(parent: Option<&str>) -> String {
-    String::from_utf8_lossy(&child_traceparent_bytes(parent)).into_owned()
+    String::from_utf8_lossy(&child_traceparent_bytes(parent.map(str::as_bytes))).into_owned()
 }
 
 #[cfg(test)]

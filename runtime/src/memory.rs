@@ -140,15 +140,14 @@ impl Bus {
     }
 
     fn topic_mut<'s>(&self, state: &'s mut State, topic: &str) -> &'s mut Topic {
-        if !state.topics.contains_key(topic) {
-            let name: Arc<str> = Arc::from(topic);
-            let t = Topic::new(Arc::clone(&name), self.inner.default_partitions);
-            state.topics.insert(name, t);
-        }
+        let name: Arc<str> = match state.topics.get_key_value(topic) {
+            Some((name, _)) => Arc::clone(name),
+            None => Arc::from(topic),
+        };
         state
             .topics
-            .get_mut(topic)
-            .expect("the topic was just created")
+            .entry(Arc::clone(&name))
+            .or_insert_with(|| Topic::new(name, self.inner.default_partitions))
     }
 
     /// Appends a record to the partition its key selects (round robin without a key).

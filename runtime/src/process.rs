@@ -11,7 +11,7 @@ use crate::headers as h;
 use crate::record::{Headers, OutRecord, Record, Value};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Sink, TransportError};
-use crate::worker::{Context, DispatchError, ErasedWorker, HandlerError};
+use crate::worker::{Context, DispatchError, HandlerError, Worker};
 
 /// How handling a record ended. In every case but `Fatal` the record may be committed.
 #[derive(Debug)]
@@ -117,7 +117,7 @@ impl<S: Sink> Processor<S> {
     }
 
     /// Handles `record` until it succeeds, is skipped or is dead-lettered, inside a `herald.process` span.
-    pub(crate) async fn process(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+    pub(crate) async fn process<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
         let span = tracing::info_span!(
             "herald.process",
             messaging.system = "herald",
@@ -132,12 +132,12 @@ impl<S: Sink> Processor<S> {
         self.attempts(worker, record).instrument(span).await
     }
 
-    async fn attempts(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+    async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
         let max = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
             let ctx = Context::new(Arc::clone(&record), self.spec, attempt);
-            let error = match worker.dispatch_boxed(&ctx, &record).await {
+            let error = match worker.dispatch(&ctx, &record).await {
                 Ok(out) => match self.publish(&record, out).await {
                     Ok(emitted) => {
                         tracing::debug!(attempt, emitted, "handled");
@@ -194,26 +194,26 @@ impl<S: Sink> Processor<S> {
         let ih = input.headers();
         let causation = ih.value(h::CE_ID);
         let correlation = ih.value(h::CORRELATION_ID).or(causation);
-        let parent = ih.get(h::TRACEPARENT);
+        let parent = ih.value(h::TRACEPARENT).map(Value::as_bytes);
         let n = out.events.len();
         for e in out.events {
             // Names and constant values are shared, ids and the trace context are stored inline: the only
             // allocation is the header list.
             let mut headers = Headers::with_capacity(8);
             let id = Value::from_ascii(&h::id_bytes());
-            headers.set(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
-            headers.set(h::CE_TYPE, Value::Static(e.event_type));
-            headers.set(h::CE_SOURCE, Value::Static(self.spec.name));
-            headers.set(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
-            headers.set(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
+            headers.push_new(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+            headers.push_new(h::CE_TYPE, Value::Static(e.event_type));
+            headers.push_new(h::CE_SOURCE, Value::Static(self.spec.name));
+            headers.push_new(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
+            headers.push_new(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
             if let Some(c) = causation {
-                headers.set(h::CAUSATION_ID, c.clone());
+                headers.push_new(h::CAUSATION_ID, c.clone());
             }
-            headers.set(
+            headers.push_new(
                 h::TRACEPARENT,
                 Value::from_ascii(&h::child_traceparent_bytes(parent)),
             );
-            headers.set(h::CE_ID, id);
+            headers.push_new(h::CE_ID, id);
             self.sink
                 .produce(OutRecord {
                     topic: e.topic.to_string(),

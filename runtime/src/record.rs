@@ -71,6 +71,15 @@ impl Value {
         }
     }
 
+    /// The value's bytes, without checking them again.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Value::Static(s) => s.as_bytes(),
+            Value::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Value::Owned(s) => s.as_bytes(),
+        }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Value::Static(s) => s,
@@ -134,6 +143,12 @@ impl Headers {
             Some(slot) => slot.1 = value,
             None => entries.push((Name::Static(name), value)),
         }
+    }
+
+    /// Appends the constant `name`, which the headers do not have yet (headers the runtime builds itself).
+    pub(crate) fn push_new(&mut self, name: &'static str, value: Value) {
+        debug_assert!(self.get(name).is_none(), "header {name} set twice");
+        Arc::make_mut(&mut self.0).push((Name::Static(name), value));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {

@@ -6,12 +6,12 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, Stream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -20,7 +20,7 @@ use crate::process::{Outcome, Processor};
 use crate::record::Record;
 use crate::spec::{Ordering, WorkerSpec};
 use crate::transport::{Sink, Source, TopicPartition, Transport, TransportError};
-use crate::worker::{ErasedWorker, Worker};
+use crate::worker::Worker;
 
 /// Why a runner stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,7 @@ impl RunReport {
 /// ```
 pub struct Runner<T: Transport> {
     transport: T,
-    workers: Vec<Arc<dyn ErasedWorker>>,
+    workers: Vec<Box<dyn Launch<T>>>,
     drain_timeout: Duration,
     backoff: bool,
 }
@@ -113,7 +113,7 @@ impl<T: Transport> Runner<T> {
 
     /// Adds a worker (a generated `<Service>Router`).
     pub fn worker<W: Worker>(mut self, worker: W) -> Runner<T> {
-        self.workers.push(Arc::new(worker));
+        self.workers.push(Box::new(Launcher(worker)));
         self
     }
 
@@ -134,28 +134,14 @@ impl<T: Transport> Runner<T> {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         for worker in self.workers {
-            let spec = worker.spec();
-            let topics = spec.topics();
-            let source = self
-                .transport
-                .subscribe(spec.group, &topics)
-                .map_err(|source| RunError::Transport {
-                    worker: spec.name,
-                    source,
-                })?;
-            let member = Member::new(
-                source,
-                Processor::new(self.transport.sink(), spec, self.backoff),
-                worker,
-                spec,
-            );
-            let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
-            let task = tokio::spawn(
-                member
-                    .run(stop_rx.clone(), self.drain_timeout)
-                    .instrument(span),
-            );
-            tasks.push((spec.name, task));
+            let name = worker.spec().name;
+            let task = worker.launch(
+                &self.transport,
+                stop_rx.clone(),
+                self.drain_timeout,
+                self.backoff,
+            )?;
+            tasks.push((name, task));
         }
         Ok(Running { stop, tasks })
     }
@@ -194,6 +180,59 @@ async fn signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A worker added to a [`Runner`], its type erased until it starts.
+trait Launch<T: Transport>: Send + Sync {
+    fn spec(&self) -> &'static WorkerSpec;
+
+    /// Joins the worker's consumer group and spawns its member task.
+    fn launch(
+        self: Box<Self>,
+        transport: &T,
+        stop: watch::Receiver<bool>,
+        drain_timeout: Duration,
+        backoff: bool,
+    ) -> Result<MemberTask, RunError>;
+}
+
+type MemberTask = JoinHandle<Result<WorkerReport, RunError>>;
+
+struct Launcher<W>(W);
+
+impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
+    fn spec(&self) -> &'static WorkerSpec {
+        self.0.spec()
+    }
+
+    fn launch(
+        self: Box<Self>,
+        transport: &T,
+        stop: watch::Receiver<bool>,
+        drain_timeout: Duration,
+        backoff: bool,
+    ) -> Result<MemberTask, RunError> {
+        let spec = self.0.spec();
+        let topics = spec.topics();
+        let source =
+            transport
+                .subscribe(spec.group, &topics)
+                .map_err(|source| RunError::Transport {
+                    worker: spec.name,
+                    source,
+                })?;
+        let member = Member::new(
+            source,
+            Processor::new(transport.sink(), spec, backoff),
+            Arc::new(self.0),
+            spec,
+            handle::<T::Sink, W>,
+        );
+        let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
+        Ok(tokio::spawn(
+            member.run(stop, drain_timeout).instrument(span),
+        ))
     }
 }
 
@@ -239,6 +278,56 @@ impl Running {
         }
     }
 }
+
+/// Fx hashing (as in rustc) for the member's maps, keyed by record keys and partitions: it is several times faster
+/// than SipHash on short keys, and flooding is bounded since the maps hold at most `max_in_flight` lanes.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// The ordering lane of a record: records of one lane run one at a time, in offset order. Partitions are indexes
 /// into the member's tracks.
@@ -292,41 +381,30 @@ impl Track {
     }
 }
 
-/// A record being handled, polled by its member's task (no task of its own): it yields the record, its lane and the
-/// outcome, or `None` when the handler panicked.
-struct InFlight {
-    record: Option<Arc<Record>>,
-    lane: Option<Lane>,
-    future: Pin<Box<dyn Future<Output = Outcome> + Send>>,
-}
-
-/// A finished [`InFlight`].
+/// A finished record: its lane and outcome, or `None` when the handler panicked.
 struct Finished {
     record: Arc<Record>,
     lane: Lane,
     outcome: Option<Outcome>,
 }
 
-impl Future for InFlight {
-    type Output = Finished;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
-        let this = &mut *self;
-        let future = &mut this.future;
-        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
-        {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(outcome)) => Some(outcome),
-            Err(_) => None,
-        };
-        match (this.record.take(), this.lane.take()) {
-            (Some(record), Some(lane)) => Poll::Ready(Finished {
-                record,
-                lane,
-                outcome,
-            }),
-            // Polled again after it finished: FuturesUnordered never does that.
-            _ => Poll::Pending,
+/// Handles one record; the member's task polls the future (it gets no task of its own). A panic in the handler
+/// ends only this record.
+fn handle<K: Sink, W: Worker>(
+    processor: Arc<Processor<K>>,
+    worker: Arc<W>,
+    record: Arc<Record>,
+    lane: Lane,
+) -> impl Future<Output = Finished> + Send {
+    async move {
+        let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
+            .catch_unwind()
+            .await
+            .ok();
+        Finished {
+            record,
+            lane,
+            outcome,
         }
     }
 }
@@ -335,7 +413,9 @@ impl Future for InFlight {
 const FINISHED_BATCH: usize = 256;
 
 /// Waits for at least one record to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
-async fn finished(running: &mut FuturesUnordered<InFlight>) -> Vec<Finished> {
+async fn finished<F: Future<Output = Finished>>(
+    running: &mut FuturesUnordered<F>,
+) -> Vec<Finished> {
     std::future::poll_fn(|cx| {
         let mut done = Vec::new();
         while done.len() < FINISHED_BATCH {
@@ -355,40 +435,44 @@ async fn finished(running: &mut FuturesUnordered<InFlight>) -> Vec<Finished> {
 
 /// One worker's consumer-group member and its in-flight records. Records run concurrently inside the member's
 /// task: handing a record over to another task and back costs more than handling it.
-struct Member<S, K> {
+struct Member<S, K, W, F> {
     source: S,
     processor: Arc<Processor<K>>,
-    worker: Arc<dyn ErasedWorker>,
+    worker: Arc<W>,
+    /// Makes the future that handles a record ([`handle`]).
+    handle: fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F,
     spec: &'static WorkerSpec,
     tracks: Vec<Track>,
     /// The index in `tracks` of each partition.
-    track_index: HashMap<TopicPartition, usize>,
+    track_index: FxMap<TopicPartition, usize>,
     /// The track found last.
     last_track: usize,
     /// Records waiting for their lane, per busy lane (a lane is busy while it is a key here).
-    lanes: HashMap<Lane, VecDeque<Arc<Record>>>,
-    running: FuturesUnordered<InFlight>,
+    lanes: FxMap<Lane, VecDeque<Arc<Record>>>,
+    running: FuturesUnordered<F>,
     /// Records received and not finished.
     outstanding: usize,
     report: WorkerReport,
 }
 
-impl<S: Source, K: Sink> Member<S, K> {
+impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<S, K, W, F> {
     fn new(
         source: S,
         processor: Processor<K>,
-        worker: Arc<dyn ErasedWorker>,
+        worker: Arc<W>,
         spec: &'static WorkerSpec,
+        handle: fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F,
     ) -> Self {
         Member {
             source,
             processor: Arc::new(processor),
             worker,
+            handle,
             spec,
             tracks: Vec::new(),
-            track_index: HashMap::new(),
+            track_index: FxMap::default(),
             last_track: 0,
-            lanes: HashMap::new(),
+            lanes: FxMap::default(),
             running: FuturesUnordered::new(),
             outstanding: 0,
             report: WorkerReport {
@@ -520,16 +604,13 @@ impl<S: Source, K: Sink> Member<S, K> {
     }
 
     fn start(&mut self, r: Arc<Record>, lane: Lane) {
-        let (worker, processor, record) = (
-            Arc::clone(&self.worker),
+        let future = (self.handle)(
             Arc::clone(&self.processor),
-            Arc::clone(&r),
+            Arc::clone(&self.worker),
+            r,
+            lane,
         );
-        self.running.push(InFlight {
-            record: Some(r),
-            lane: Some(lane),
-            future: Box::pin(async move { processor.process(&*worker, record).await }),
-        });
+        self.running.push(future);
     }
 
     /// Starts the next record of `lane`, or frees the lane.

@@ -183,17 +183,17 @@ impl<W: Worker> Harness<W> {
     ) -> Captured {
         let mut headers = Headers::with_capacity(6);
         let id = Value::from_ascii(&h::id_bytes());
-        headers.set(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+        headers.push_new(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
         if let Some(t) = event_type {
-            headers.set(h::CE_TYPE, t);
+            headers.push_new(h::CE_TYPE, t);
         }
-        headers.set(h::CE_SOURCE, Value::Static("herald-harness"));
-        headers.set(h::CORRELATION_ID, id.clone());
-        headers.set(
+        headers.push_new(h::CE_SOURCE, Value::Static("herald-harness"));
+        headers.push_new(h::CORRELATION_ID, id.clone());
+        headers.push_new(
             h::TRACEPARENT,
             Value::from_ascii(&h::child_traceparent_bytes(None)),
         );
-        headers.set(h::CE_ID, id);
+        headers.push_new(h::CE_ID, id);
         let record = Arc::new(Record::new(
             Arc::from(topic),
             0,

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,32 +27,6 @@ pub trait Worker: Send + Sync + 'static {
         ctx: &Context,
         record: &Record,
     ) -> impl Future<Output = Result<OutBuffer, DispatchError>> + Send;
-}
-
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The object-safe form of [`Worker`], so that a runner holds workers of different types.
-pub(crate) trait ErasedWorker: Send + Sync + 'static {
-    fn spec(&self) -> &'static WorkerSpec;
-    fn dispatch_boxed<'a>(
-        &'a self,
-        ctx: &'a Context,
-        record: &'a Record,
-    ) -> BoxFuture<'a, Result<OutBuffer, DispatchError>>;
-}
-
-impl<W: Worker> ErasedWorker for W {
-    fn spec(&self) -> &'static WorkerSpec {
-        Worker::spec(self)
-    }
-
-    fn dispatch_boxed<'a>(
-        &'a self,
-        ctx: &'a Context,
-        record: &'a Record,
-    ) -> BoxFuture<'a, Result<OutBuffer, DispatchError>> {
-        Box::pin(self.dispatch(ctx, record))
-    }
 }
 
 /// What a handler knows about the record it handles.

@@ -1,7 +1,7 @@
 //! The runtime on the in-memory bus against its ceiling, bare prost: per event, decode an `OrderPlaced`, build and
 //! encode a `PaymentCaptured`. The runtime adds routing, headers, the per-key lanes, the produce and the commit.
 //!
-//! `HERALD_RUNTIME_BENCH_ONCE=runner|harness|prost [HERALD_RUNTIME_BENCH_EVENTS=n]` runs one pass of a bench
+//! `HERALD_RUNTIME_BENCH_ONCE=runner|publish|harness|prost [HERALD_RUNTIME_BENCH_EVENTS=n]` runs one pass of a bench
 //! outside criterion and exits, for `valgrind --tool=callgrind` and `perf record` (instruction counts are
 //! reproducible on a shared machine where wall-clock times are not).
 
@@ -68,6 +68,16 @@ fn once(which: &str, events: u64) {
                 t / events as u32
             );
         }
+        "publish" => {
+            // The runner pass without the runner: subtract it from `runner` to get the runner's share.
+            rt.block_on(async {
+                let bus = Bus::with_partitions(4);
+                let publisher = Publisher::new(bus.sink());
+                for i in 0..events {
+                    publisher.publish(&order(i)).await.unwrap();
+                }
+            });
+        }
         "harness" => {
             let mut harness = Harness::new(Payments);
             rt.block_on(async {
@@ -89,7 +99,9 @@ fn once(which: &str, events: u64) {
             }
         }
         other => {
-            panic!("HERALD_RUNTIME_BENCH_ONCE: unknown bench {other:?} (runner, harness or prost)")
+            panic!(
+                "HERALD_RUNTIME_BENCH_ONCE: unknown bench {other:?} (runner, publish, harness or prost)"
+            )
         }
     }
     println!("{which}: {events} events, {:?} in all", start.elapsed());
