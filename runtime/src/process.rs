@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::headers as h;
-use crate::record::{Headers, OutRecord, Record, Value};
+use crate::record::{Headers, NewHeaders, OutRecord, Record, Value};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Sink, TransportError};
 use crate::worker::{Context, DispatchError, HandlerError, Worker};
@@ -197,23 +197,24 @@ impl<S: Sink> Processor<S> {
         let parent = ih.value(h::TRACEPARENT).map(Value::as_bytes);
         let n = out.events.len();
         for e in out.events {
-            // Names and constant values are shared, ids and the trace context are stored inline: the only
-            // allocation is the header list.
-            let mut headers = Headers::with_capacity(8);
+            // Names and constant values are shared, ids and the trace context are stored inline: only the
+            // list itself is allocated.
+            let mut headers = NewHeaders::with_capacity(8);
             let id = Value::from_ascii(&h::id_bytes());
-            headers.push_new(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
-            headers.push_new(h::CE_TYPE, Value::Static(e.event_type));
-            headers.push_new(h::CE_SOURCE, Value::Static(self.spec.name));
-            headers.push_new(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
-            headers.push_new(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
+            headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+            headers.push(h::CE_TYPE, Value::Static(e.event_type));
+            headers.push(h::CE_SOURCE, Value::Static(self.spec.name));
+            headers.push(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
+            headers.push(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
             if let Some(c) = causation {
-                headers.push_new(h::CAUSATION_ID, c.clone());
+                headers.push(h::CAUSATION_ID, c.clone());
             }
-            headers.push_new(
+            headers.push(
                 h::TRACEPARENT,
                 Value::from_ascii(&h::child_traceparent_bytes(parent)),
             );
-            headers.push_new(h::CE_ID, id);
+            headers.push(h::CE_ID, id);
+            let headers = headers.build();
             self.sink
                 .produce(OutRecord {
                     topic: e.topic.to_string(),

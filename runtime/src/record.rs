@@ -145,12 +145,6 @@ impl Headers {
         }
     }
 
-    /// Appends the constant `name`, which the headers do not have yet (headers the runtime builds itself).
-    pub(crate) fn push_new(&mut self, name: &'static str, value: Value) {
-        debug_assert!(self.get(name).is_none(), "header {name} set twice");
-        Arc::make_mut(&mut self.0).push((Name::Static(name), value));
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
@@ -177,6 +171,28 @@ impl std::fmt::Debug for Headers {
         f.debug_tuple("Headers")
             .field(&self.iter().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// Headers the runtime builds itself: constant names, each once, so no copy on write and no duplicate check.
+pub(crate) struct NewHeaders(Vec<(Name, Value)>);
+
+impl NewHeaders {
+    pub(crate) fn with_capacity(n: usize) -> NewHeaders {
+        NewHeaders(Vec::with_capacity(n))
+    }
+
+    /// Appends `name`, which must not be there yet.
+    pub(crate) fn push(&mut self, name: &'static str, value: Value) {
+        debug_assert!(
+            self.0.iter().all(|(n, _)| n.as_str() != name),
+            "header {name} set twice"
+        );
+        self.0.push((Name::Static(name), value));
+    }
+
+    pub(crate) fn build(self) -> Headers {
+        Headers(Arc::new(self.0))
     }
 }
 

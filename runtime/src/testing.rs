@@ -16,7 +16,7 @@ use crate::memory::{Bus, MemorySink};
 pub use crate::process::DeadLetter;
 use crate::process::{Outcome, Processor};
 use crate::publisher::Publisher;
-use crate::record::{Headers, OutRecord, Record, Value};
+use crate::record::{NewHeaders, OutRecord, Record, Value};
 use crate::runner::{RunError, RunReport, Runner, Running};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Delivery, Sink, TransportError};
@@ -181,19 +181,20 @@ impl<W: Worker> Harness<W> {
         key: Option<Bytes>,
         payload: Bytes,
     ) -> Captured {
-        let mut headers = Headers::with_capacity(6);
+        let mut headers = NewHeaders::with_capacity(6);
         let id = Value::from_ascii(&h::id_bytes());
-        headers.push_new(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+        headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
         if let Some(t) = event_type {
-            headers.push_new(h::CE_TYPE, t);
+            headers.push(h::CE_TYPE, t);
         }
-        headers.push_new(h::CE_SOURCE, Value::Static("herald-harness"));
-        headers.push_new(h::CORRELATION_ID, id.clone());
-        headers.push_new(
+        headers.push(h::CE_SOURCE, Value::Static("herald-harness"));
+        headers.push(h::CORRELATION_ID, id.clone());
+        headers.push(
             h::TRACEPARENT,
             Value::from_ascii(&h::child_traceparent_bytes(None)),
         );
-        headers.push_new(h::CE_ID, id);
+        headers.push(h::CE_ID, id);
+        let headers = headers.build();
         let record = Arc::new(Record::new(
             Arc::from(topic),
             0,
