@@ -390,24 +390,25 @@ struct Finished {
 
 /// Handles one record; the member's task polls the future (it gets no task of its own). A panic in the handler
 /// ends only this record.
-fn handle<K: Sink, W: Worker>(
+async fn handle<K: Sink, W: Worker>(
     processor: Arc<Processor<K>>,
     worker: Arc<W>,
     record: Arc<Record>,
     lane: Lane,
-) -> impl Future<Output = Finished> + Send {
-    async move {
-        let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
-            .catch_unwind()
-            .await
-            .ok();
-        Finished {
-            record,
-            lane,
-            outcome,
-        }
+) -> Finished {
+    let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
+        .catch_unwind()
+        .await
+        .ok();
+    Finished {
+        record,
+        lane,
+        outcome,
     }
 }
+
+/// How the member makes the future that handles a record: [`handle`], whose future type has no name.
+type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F;
 
 /// How many finished records one wake-up of a member handles at most before committing.
 const FINISHED_BATCH: usize = 256;
@@ -440,7 +441,7 @@ struct Member<S, K, W, F> {
     processor: Arc<Processor<K>>,
     worker: Arc<W>,
     /// Makes the future that handles a record ([`handle`]).
-    handle: fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F,
+    handle: Handler<K, W, F>,
     spec: &'static WorkerSpec,
     tracks: Vec<Track>,
     /// The index in `tracks` of each partition.
@@ -461,7 +462,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         processor: Processor<K>,
         worker: Arc<W>,
         spec: &'static WorkerSpec,
-        handle: fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F,
+        handle: Handler<K, W, F>,
     ) -> Self {
         Member {
             source,
