@@ -22,7 +22,7 @@ pub struct Bus {
 
 struct Inner {
     state: Mutex<State>,
-    /// Bumped on every commit and membership change (what can bring a group's lag to zero).
+    /// Bumped on membership changes and on commits that bring their group's lag to zero.
     changed: watch::Sender<u64>,
     default_partitions: u32,
 }
@@ -456,6 +456,10 @@ impl Source for MemorySource {
                     .entry((Arc::clone(&tp.topic), tp.partition))
                     .or_insert(0);
                 *slot = (*slot).max(*offset);
+            }
+            // Only a commit that catches its group up can end a `wait_caught_up`: appends only add lag.
+            if Bus::lag_of(&state, &self.group) > 0 {
+                return Ok(());
             }
         }
         self.bus.notify();
