@@ -1,5 +1,9 @@
 //! The [`Runner`]: one consumer-group member per worker, records dispatched in ordering lanes with bounded
 //! concurrency, outputs flushed before the input is committed, and graceful shutdown.
+//!
+//! Each member is one tokio task that polls its records' futures itself (a `FuturesUnordered`), with no task per
+//! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
+//! interleave on one thread at a time (they still overlap while they await); different workers run in parallel.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
