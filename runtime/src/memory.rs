@@ -603,4 +603,29 @@ mod tests {
         bus.wait_caught_up(&["g"]).await;
         assert_eq!(bus.committed("g", "t", 0), 1);
     }
+
+    #[tokio::test]
+    async fn wait_caught_up_wakes_on_the_commit_that_catches_up() {
+        let bus = Bus::with_partitions(1);
+        let mut s = bus.subscribe("g", &["t"]).unwrap();
+        bus.append(out("t", None, "a"));
+        bus.append(out("t", None, "b"));
+        let waiter = tokio::spawn({
+            let bus = bus.clone();
+            async move { bus.wait_caught_up(&["g"]).await }
+        });
+        assert_eq!(s.poll(10).await.unwrap().len(), 2);
+        let tp = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        };
+        s.commit(&[(tp.clone(), 1)]).await.unwrap();
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "one record is still uncommitted");
+        s.commit(&[(tp, 2)]).await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+            .await
+            .expect("the last commit wakes the waiter")
+            .unwrap();
+    }
 }

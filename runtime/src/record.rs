@@ -276,3 +276,75 @@ impl OutRecord {
         self.headers.get(crate::headers::CE_TYPE).unwrap_or("")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers as h;
+
+    #[test]
+    fn values_of_every_size_round_trip_and_insert_replaces() {
+        let long = "x".repeat(200);
+        let mut headers = Headers::new();
+        headers.insert("short", "abc");
+        headers.insert("long", long.as_str());
+        headers.insert_static(h::CE_TYPE, "shop.A");
+        headers.insert("empty", "");
+        assert_eq!(headers.get("short"), Some("abc"));
+        assert_eq!(headers.get("long"), Some(long.as_str()));
+        assert_eq!(headers.get(h::CE_TYPE), Some("shop.A"));
+        assert_eq!(headers.get("empty"), Some(""));
+        assert_eq!(headers.get("missing"), None);
+
+        headers.insert(h::CE_TYPE, "shop.B");
+        headers.insert_static("short", "static now");
+        assert_eq!(headers.len(), 4, "replacing keeps one entry per name");
+        assert_eq!(headers.get(h::CE_TYPE), Some("shop.B"));
+        assert_eq!(headers.get("short"), Some("static now"));
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            ["short", "long", h::CE_TYPE, "empty"],
+            "insertion order"
+        );
+    }
+
+    #[test]
+    fn clones_copy_on_write_and_equality_ignores_the_representation() {
+        let mut a = Headers::new();
+        a.insert(h::CE_ID, "0123");
+        let mut b = a.clone();
+        b.insert(h::CE_ID, "4567");
+        assert_eq!(
+            a.get(h::CE_ID),
+            Some("0123"),
+            "the clone's write left the original alone"
+        );
+        assert_ne!(a, b);
+
+        let mut built = NewHeaders::with_capacity(2);
+        built.push(h::CE_ID, Value::from_ascii(b"0123"));
+        built.push(h::CE_TYPE, Value::Static("t"));
+        let mut inserted = Headers::new();
+        inserted.insert(h::CE_ID, String::from("0123"));
+        inserted.insert(h::CE_TYPE, "t");
+        assert_eq!(built.build(), inserted);
+        assert_eq!(
+            format!("{inserted:?}"),
+            r#"Headers([("ce_id", "0123"), ("ce_type", "t")])"#
+        );
+    }
+
+    #[test]
+    fn generated_values_are_stored_as_given() {
+        let id = crate::headers::id_bytes();
+        let v = Value::from_ascii(&id);
+        assert!(matches!(v, Value::Inline { .. }));
+        assert_eq!(v.as_bytes(), id);
+        assert_eq!(v.as_str().len(), 36);
+        let long = Value::from_ascii(&[b'a'; 80]);
+        assert!(matches!(long, Value::Owned(_)));
+        assert_eq!(long.as_str(), "a".repeat(80));
+        assert_eq!(Value::from_ascii(&[0xff, b'a']).as_str(), "\u{fffd}a");
+    }
+}

@@ -700,3 +700,86 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use super::*;
+
+    fn track() -> Track {
+        Track {
+            tp: TopicPartition {
+                topic: Arc::from("t"),
+                partition: 0,
+            },
+            pending: VecDeque::new(),
+            high: 0,
+            committed: 0,
+            dirty: false,
+        }
+    }
+
+    #[test]
+    fn commits_stop_at_the_lowest_unfinished_offset() {
+        let mut t = track();
+        for o in 10..15 {
+            t.received(o);
+        }
+        assert_eq!(t.next_to_commit(), 10);
+        t.finished(12);
+        t.finished(11);
+        assert_eq!(t.next_to_commit(), 10, "10 is still running");
+        assert!(t.dirty);
+        t.finished(10);
+        assert_eq!(t.next_to_commit(), 13);
+        t.finished(14);
+        t.finished(13);
+        assert_eq!(t.next_to_commit(), 15, "everything received is finished");
+        assert!(t.pending.is_empty());
+    }
+
+    #[test]
+    fn redelivered_offsets_stay_sorted_and_unique() {
+        let mut t = track();
+        for o in [5, 6, 9] {
+            t.received(o);
+        }
+        // After a rebalance the partition comes back from its committed offset.
+        for o in [3, 5, 6, 7] {
+            t.received(o);
+        }
+        let offsets: Vec<u64> = t.pending.iter().map(|e| e.0).collect();
+        assert_eq!(offsets, [3, 5, 6, 7, 9]);
+        assert_eq!(t.high, 10);
+        t.finished(3);
+        t.finished(5);
+        assert_eq!(t.next_to_commit(), 6);
+        // A second completion of an offset already gone changes nothing.
+        t.finished(3);
+        assert_eq!(t.next_to_commit(), 6);
+    }
+
+    #[test]
+    fn fx_hashes_whole_keys() {
+        let build = BuildHasherDefault::<FxHasher>::default();
+        let a = Lane::Key(0, Bytes::from_static(b"order-00000001"));
+        let b = Lane::Key(0, Bytes::from_static(b"order-00000002"));
+        let c = Lane::Key(1, Bytes::from_static(b"order-00000001"));
+        assert_eq!(build.hash_one(&a), build.hash_one(a.clone()));
+        assert_ne!(
+            build.hash_one(&a),
+            build.hash_one(&b),
+            "the tail of the key counts"
+        );
+        assert_ne!(
+            build.hash_one(&a),
+            build.hash_one(&c),
+            "the partition counts"
+        );
+        assert_ne!(
+            build.hash_one(Lane::Partition(0)),
+            build.hash_one(Lane::Partition(1))
+        );
+    }
+}
