@@ -5,6 +5,7 @@
 //! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
 //! interleave on one thread at a time (they still overlap while they await); different workers run in parallel.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -599,10 +600,11 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             self.start(r, lane);
             return;
         }
-        match self.lanes.get_mut(&lane) {
-            Some(waiting) => waiting.push_back(r),
-            None => {
-                self.lanes.insert(lane.clone(), VecDeque::new());
+        match self.lanes.entry(lane) {
+            Entry::Occupied(mut waiting) => waiting.get_mut().push_back(r),
+            Entry::Vacant(free) => {
+                let lane = free.key().clone();
+                free.insert(VecDeque::new());
                 self.start(r, lane);
             }
         }
@@ -623,12 +625,13 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         if matches!(lane, Lane::Free) {
             return;
         }
-        let next = self.lanes.get_mut(&lane).and_then(VecDeque::pop_front);
-        match next {
-            Some(r) => self.start(r, lane),
-            None => {
-                self.lanes.remove(&lane);
-            }
+        // Most lanes have nothing waiting: one lookup frees them.
+        let Some(mut waiting) = self.lanes.remove(&lane) else {
+            return;
+        };
+        if let Some(r) = waiting.pop_front() {
+            self.lanes.insert(lane.clone(), waiting);
+            self.start(r, lane);
         }
     }
 
