@@ -138,7 +138,9 @@ impl<S: Sink> Processor<S> {
         loop {
             let ctx = Context::new(Arc::clone(&record), self.spec, attempt);
             let error = match worker.dispatch(&ctx, &record).await {
-                Ok(out) => match self.publish(&record, out).await {
+                // Boxed: publishing is the largest state of a record's future (1.3 KB with it inline, 750 bytes
+                // without), and the smaller one stays in the allocator's fast path.
+                Ok(out) => match Box::pin(self.publish(&record, out)).await {
                     Ok(emitted) => {
                         tracing::debug!(attempt, emitted, "handled");
                         return Outcome::Done {
