@@ -44,15 +44,15 @@ impl Value {
 
     /// Generated text (ids, trace contexts): inline when short, lossy if it is not UTF-8.
     pub(crate) fn from_ascii(s: &[u8]) -> Value {
-        match Value::inline(s) {
+        match s.is_ascii().then(|| Value::inline(s)).flatten() {
             Some(v) => v,
             None => Value::Owned(String::from_utf8_lossy(s).into()),
         }
     }
 
-    /// `s` inline, if it is short enough and UTF-8.
+    /// `s` inline, if it is short enough. `s` is UTF-8: callers pass a `&str` or checked ASCII.
     fn inline(s: &[u8]) -> Option<Value> {
-        if s.len() > INLINE || std::str::from_utf8(s).is_err() {
+        if s.len() > INLINE {
             return None;
         }
         let mut bytes = [0; INLINE];
@@ -83,7 +83,7 @@ impl Value {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Value::Static(s) => s,
-            // Only valid UTF-8 is stored inline (`Value::inline` checks), so this never yields "".
+            // Only UTF-8 is stored inline (see `Value::inline`), so this never yields "".
             Value::Inline { len, bytes } => {
                 std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
             }
