@@ -133,6 +133,13 @@ impl<S: Sink> Processor<S> {
     }
 
     async fn attempts(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+        if let Some(reason) = record.headers().get(h::FRAME_ERROR) {
+            tracing::error!("{reason}; dead-lettering");
+            return match self.dead_letter(&record, "decode", reason, 0).await {
+                Ok(()) => Outcome::DeadLettered { attempts: 0 },
+                Err(e) => Outcome::Fatal(e),
+            };
+        }
         let max = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
@@ -214,6 +221,7 @@ impl<S: Sink> Processor<S> {
                     key: e.key,
                     headers,
                     payload: e.payload,
+                    schema: Some(e.schema),
                 })
                 .await?;
         }
@@ -253,7 +261,8 @@ impl<S: Sink> Processor<S> {
                 topic: topic.to_string(),
                 key: record.key().cloned(),
                 headers,
-                payload: record.payload().clone(),
+                payload: record.original_payload().clone(),
+                schema: None,
             })
             .await?;
         self.sink.flush().await

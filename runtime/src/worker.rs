@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::event::Event;
+use crate::event::{Event, EventSchema};
 use crate::headers;
 use crate::record::Record;
 use crate::spec::WorkerSpec;
@@ -107,6 +107,7 @@ impl Context {
 pub(crate) struct Emitted {
     pub topic: &'static str,
     pub event_type: &'static str,
+    pub schema: &'static EventSchema,
     pub key: Option<Bytes>,
     pub payload: Bytes,
 }
@@ -128,6 +129,7 @@ impl OutBuffer {
         self.events.push(Emitted {
             topic: E::TOPIC,
             event_type: E::TYPE,
+            schema: E::SCHEMA,
             key: event.key().to_bytes(),
             payload: Bytes::from(event.encode_to_vec()),
         });
