@@ -135,8 +135,8 @@ impl<S: Sink> Processor<S> {
     async fn attempts(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
         if let Some(reason) = record.headers().get(h::FRAME_ERROR) {
             tracing::error!("{reason}; dead-lettering");
-            return match self.dead_letter(&record, "decode", reason, 0).await {
-                Ok(()) => Outcome::DeadLettered { attempts: 0 },
+            return match self.dead_letter(&record, "decode", reason, 1).await {
+                Ok(()) => Outcome::DeadLettered { attempts: 1 },
                 Err(e) => Outcome::Fatal(e),
             };
         }

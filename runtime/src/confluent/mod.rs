@@ -76,6 +76,17 @@ impl<T: Transport> Confluent<T> {
     pub fn inner(&self) -> &T {
         &self.inner
     }
+
+    /// A producer that frames event payloads.
+    pub fn sink(&self) -> ConfluentSink<T::Sink> {
+        ConfluentSink {
+            inner: self.inner.sink(),
+            client: self.client.clone(),
+            strategy: self.strategy,
+            auto_register: self.auto_register,
+            ids: Arc::default(),
+        }
+    }
 }
 
 impl<T: Transport> Transport for Confluent<T> {
@@ -93,13 +104,7 @@ impl<T: Transport> Transport for Confluent<T> {
     }
 
     fn sink(&self) -> Self::Sink {
-        ConfluentSink {
-            inner: self.inner.sink(),
-            client: self.client.clone(),
-            strategy: self.strategy,
-            auto_register: self.auto_register,
-            ids: Arc::default(),
-        }
+        Confluent::sink(self)
     }
 }
 
