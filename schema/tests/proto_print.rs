@@ -121,7 +121,12 @@ fn check_round_trip(files: &BTreeMap<String, String>, entries: &[&str]) {
 
 /// The normalized print (stored under normalize=true) compiles and normalizes to itself. It need not be a fixed
 /// point of the canonical print: `default` sorts among the options there, as in Confluent.
-fn check_normalized(files: &BTreeMap<String, String>, entries: &[&str], path: &str, module: &Module) {
+fn check_normalized(
+    files: &BTreeMap<String, String>,
+    entries: &[&str],
+    path: &str,
+    module: &Module,
+) {
     let normalized = normalized_of(module, path);
     let mut renormalized = files.clone();
     renormalized.insert(path.to_owned(), normalized.clone());
@@ -139,7 +144,10 @@ fn check_normalized(files: &BTreeMap<String, String>, entries: &[&str], path: &s
 fn round_trips_over_the_print_testdata() {
     for f in proto_files(&print_testdata()) {
         let text = std::fs::read_to_string(&f).expect("readable");
-        check_round_trip(&BTreeMap::from([("schema.proto".to_owned(), text)]), &["schema.proto"]);
+        check_round_trip(
+            &BTreeMap::from([("schema.proto".to_owned(), text)]),
+            &["schema.proto"],
+        );
     }
 }
 
@@ -183,8 +191,10 @@ fn a_descriptor_prints_like_confluent() {
         "syntax = \"proto3\";\npackage e2e;\n\nmessage Greeting {\n  string text_body = 1;\n}\n"
     );
     assert_eq!(
-        print::canonical("syntax = \"proto3\"; package e2e; message Greeting { string text_body = 1; }")
-            .expect("parses"),
+        print::canonical(
+            "syntax = \"proto3\"; package e2e; message Greeting { string text_body = 1; }"
+        )
+        .expect("parses"),
         printed
     );
 }

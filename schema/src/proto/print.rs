@@ -96,7 +96,11 @@ fn restore_visibility(module: &Module, scope: &str, messages: &mut [MsgEl], enum
         restore_visibility(module, &name, &mut m.messages, &mut m.enums);
     }
     for e in enums {
-        e.visibility = visibility(module.enum_by_name(&full(&e.name)).and_then(|x| x.visibility));
+        e.visibility = visibility(
+            module
+                .enum_by_name(&full(&e.name))
+                .and_then(|x| x.visibility),
+        );
     }
 }
 
@@ -241,8 +245,16 @@ fn file_from_ast(ast: &FileAst, src: &str) -> FileEl {
     el.options = ast.options.iter().map(|o| opt_from_ast(o, src)).collect();
     el.messages = ast.messages.iter().map(|m| msg_from_ast(m, src)).collect();
     el.enums = ast.enums.iter().map(|e| enum_from_ast(e, src)).collect();
-    el.extends = ast.extends.iter().map(|e| extend_from_ast(e, src)).collect();
-    el.services = ast.services.iter().map(|s| service_from_ast(s, src)).collect();
+    el.extends = ast
+        .extends
+        .iter()
+        .map(|e| extend_from_ast(e, src))
+        .collect();
+    el.services = ast
+        .services
+        .iter()
+        .map(|s| service_from_ast(s, src))
+        .collect();
     el
 }
 
@@ -296,9 +308,9 @@ fn val_from_ast(v: &ValueAst, src: &str) -> Val {
                 magnitude.map_or_else(|| "18446744073709551616".to_owned(), |m| m.to_string())
             )
         })),
-        ValueKind::Float(f) => Val::Raw(
-            number_text(v, src).unwrap_or_else(|| super::values::format_double(*f)),
-        ),
+        ValueKind::Float(f) => {
+            Val::Raw(number_text(v, src).unwrap_or_else(|| super::values::format_double(*f)))
+        }
         ValueKind::Str(s) => Val::Str(s.clone()),
         ValueKind::List(items) => Val::List(items.iter().map(|i| val_from_ast(i, src)).collect()),
         ValueKind::Aggregate(fields) => {
@@ -568,7 +580,11 @@ fn uninterpreted(u: &UninterpretedOption) -> Opt {
         })
         .collect::<Vec<_>>()
         .join(".");
-    let key = u.name.first().map(|p| p.name_part.clone()).unwrap_or_default();
+    let key = u
+        .name
+        .first()
+        .map(|p| p.name_part.clone())
+        .unwrap_or_default();
     let value = if let Some(i) = &u.identifier_value {
         Val::Raw(i.clone())
     } else if let Some(p) = u.positive_int_value {
@@ -757,7 +773,10 @@ fn extends_from_descriptor(
 }
 
 /// The nested message holding a group field's body.
-fn group_body<'a>(f: &FieldDescriptorProto, nested: &'a [DescriptorProto]) -> Option<&'a DescriptorProto> {
+fn group_body<'a>(
+    f: &FieldDescriptorProto,
+    nested: &'a [DescriptorProto],
+) -> Option<&'a DescriptorProto> {
     if f.r#type() != field_descriptor_proto::Type::Group {
         return None;
     }
@@ -766,7 +785,10 @@ fn group_body<'a>(f: &FieldDescriptorProto, nested: &'a [DescriptorProto]) -> Op
 }
 
 /// A map field's entry message, when `f` is one.
-fn map_entry<'a>(f: &FieldDescriptorProto, nested: &'a [DescriptorProto]) -> Option<&'a DescriptorProto> {
+fn map_entry<'a>(
+    f: &FieldDescriptorProto,
+    nested: &'a [DescriptorProto],
+) -> Option<&'a DescriptorProto> {
     if f.label() != field_descriptor_proto::Label::Repeated
         || f.r#type() != field_descriptor_proto::Type::Message
     {
@@ -828,10 +850,7 @@ fn field_from_descriptor(
             );
             (None, ty)
         }
-        None => (
-            if in_oneof { None } else { label_of(f, ctx) },
-            type_of(f),
-        ),
+        None => (if in_oneof { None } else { label_of(f, ctx) }, type_of(f)),
     };
     if !ctx.proto3
         && let Some(d) = &f.default_value
@@ -1075,7 +1094,11 @@ fn item_start(items: &[Item]) -> i64 {
 }
 
 fn item_text(items: &[Item]) -> String {
-    items.iter().map(|i| print_item(i, true)).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| print_item(i, true))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn split_sorted(groups: &mut Vec<Vec<Item>>) {
@@ -1626,8 +1649,14 @@ mod tests {
     #[test]
     fn indentation_keeps_blank_lines_indented_like_java() {
         let mut out = String::new();
-        append_indented(&mut out, "message A {\n  int32 a = 1;\n\n  message B {}\n}\n");
-        assert_eq!(out, "  message A {\n    int32 a = 1;\n  \n    message B {}\n  }\n");
+        append_indented(
+            &mut out,
+            "message A {\n  int32 a = 1;\n\n  message B {}\n}\n",
+        );
+        assert_eq!(
+            out,
+            "  message A {\n    int32 a = 1;\n  \n    message B {}\n  }\n"
+        );
     }
 
     #[test]
