@@ -30,9 +30,13 @@
 //!   `CONFLUENT` rules. JSON Schema subjects are stored compacted and compatibility checks of them are refused
 //!   with 422/42201 (no verdict is guessed), as no JSON Schema engine exists yet.
 //! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
-//! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
-//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`,
-//!   `format=resolved` and `referenceFormat`, hard-deleting soft-deleted leftovers when switching to IMPORT.
+//! * Not implemented, deliberately: `/dek-registry` (client-side field encryption keys), `/exporters` (Confluent
+//!   Platform schema linking), associations and `POST /subjects/{s}/versions/{v}/tags` (the data-catalog
+//!   families): none is used by the serializers, and each is a subsystem of its own (ARCHITECTURE.md says why).
+//!   Also not done: hard-deleting soft-deleted leftovers when switching to IMPORT.
+//! * Implemented as Confluent describes them: subject aliases (config `alias`, resolved like `AliasFilter`),
+//!   `validateFields` (reserved-field checks from `confluent:reserved`), `DELETE /mode?recursive`,
+//!   `format=resolved` (Avro) and `referenceFormat=qualified`.
 //! * The id cache is per process; on PostgreSQL a hard delete notifies every replica at commit
 //!   (`LISTEN`/`NOTIFY`), which then drops the id, so another replica may answer a hard-deleted id only for the
 //!   moment the notification takes to arrive.
