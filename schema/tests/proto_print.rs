@@ -162,6 +162,67 @@ fn round_trips_over_every_good_module() {
     }
 }
 
+/// The round-trip properties over both sides of every protobuf compatibility conformance case (buf's and
+/// Confluent's labelled schemas, 102 cases), where the module compiles.
+#[test]
+fn round_trips_over_the_conformance_schemas() {
+    let cases = proto_support::children(&proto_support::conformance());
+    let mut checked = 0;
+    for case in cases {
+        for side in ["old", "new"] {
+            let dir = case.join(side);
+            if !dir.is_dir() {
+                continue;
+            }
+            let files = proto_support::read_tree(&dir);
+            let entries: Vec<&str> = files.keys().map(String::as_str).collect();
+            if entries.is_empty() || compile(&files, &entries).is_err() {
+                continue;
+            }
+            check_round_trip(&files, &entries);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 100, "only {checked} modules checked");
+}
+
+/// Any text the parser accepts prints without panicking, and the print parses again; deep descriptors print.
+#[test]
+fn printing_never_panics_on_odd_input() {
+    let base =
+        std::fs::read_to_string(print_testdata().join("proto2_kitchen.proto")).expect("readable");
+    let bytes = base.as_bytes();
+    for cut in (0..bytes.len()).step_by(7) {
+        for insert in ["", "{", "}", ";", "\"", "[", "=", "option x = 1;", "\u{0}"] {
+            let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+            text.push_str(insert);
+            text.push_str(&String::from_utf8_lossy(&bytes[cut..]));
+            if let Ok(printed) = print::canonical(&text) {
+                assert!(print::canonical(&printed).is_ok(), "{text}\n=>\n{printed}");
+            }
+        }
+    }
+    // A descriptor nested 90 levels deep (prost refuses deeper) prints.
+    let mut m = prost_types::DescriptorProto {
+        name: Some("M0".into()),
+        ..Default::default()
+    };
+    for i in 1..90 {
+        m = prost_types::DescriptorProto {
+            name: Some(format!("M{i}")),
+            nested_type: vec![m],
+            ..Default::default()
+        };
+    }
+    let fdp = prost_types::FileDescriptorProto {
+        name: Some("deep.proto".into()),
+        message_type: vec![m],
+        ..Default::default()
+    };
+    let printed = print::print_descriptor(&fdp);
+    assert_eq!(printed.matches("message ").count(), 90);
+}
+
 #[test]
 fn a_descriptor_prints_like_confluent() {
     use prost_types::field_descriptor_proto::{Label, Type};
