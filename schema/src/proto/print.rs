@@ -17,13 +17,18 @@
 //!   oneofs, reserved and extension ranges, options and imports sorted, types resolved with a leading dot, maps as
 //!   `map<K, V>`, the `proto2` syntax line dropped, single-element lists in option values unwrapped.
 //!
-//! **Deliberate differences from Confluent**, each where Confluent's text would not compile or would lose
-//! meaning: map fields of a descriptor are written as `map<K, V>` (Confluent writes the synthetic entry message
-//! with `option map_entry = true`, which protoc rejects); groups of a descriptor are written as groups (Confluent
-//! drops them); a `bytes` default is quoted; weak and option imports are kept; editions files get an
-//! `edition = "..."` line (Wire cannot read editions); a reserved or extension range is written `max` only when
-//! it was written so or reaches the message field limit. Custom options of a *descriptor* survive only when they
-//! are `uninterpreted_option`s (`prost-types` drops extension fields of option messages), and `normalize` keeps
+//! **Deliberate differences from Confluent**, where its text would not compile, would lose meaning or would not
+//! read back to the same value: map fields of a descriptor are written as `map<K, V>` (Confluent writes the
+//! synthetic entry message with `option map_entry = true`, which protoc rejects); groups of a descriptor are
+//! written as groups (Confluent drops them); a `bytes` default is quoted; weak and option imports are kept;
+//! editions files get an `edition = "..."` line (Wire cannot read editions); a reserved or extension range is
+//! written `max` only when it was written so or reaches the message field limit; control characters in strings
+//! are written as octal escapes (Confluent writes them raw); normalized numbers are written in full (Confluent's
+//! `DecimalFormat` keeps three fraction digits).
+//!
+//! **Limits of descriptors as `prost-types` models them:** extension fields of option messages (custom options
+//! of a *descriptor*) are dropped unless they are `uninterpreted_option`s, and edition 2024's `import option`
+//! and `export`/`local` are not carried ([`normalized`] restores both from the compiled module). `normalize` keeps
 //! custom option names as written instead of qualifying them.
 
 use prost_types::{
