@@ -189,13 +189,13 @@ async fn schema_by_id(
     .await?)
 }
 
-/// `format` and `referenceFormat` (also the Python client's `reference_format`).
+/// `format` and `referenceFormat` (the Python client's snake-case `reference_format` is ignored, as Confluent
+/// ignores it).
 fn rendering(p: &Params) -> Rendering<'_> {
     Rendering {
         format: p.get("format"),
         qualified_references: p
             .get("referenceFormat")
-            .or_else(|| p.get("reference_format"))
             .is_some_and(|f| f.eq_ignore_ascii_case("qualified")),
     }
 }
