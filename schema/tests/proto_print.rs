@@ -259,3 +259,16 @@ fn a_descriptor_prints_like_confluent() {
         printed
     );
 }
+
+/// A file without `syntax` (proto2): the canonical print keeps the text; the normalized one splits and sorts the
+/// reserved ranges (`max` of an enum included), names after numbers, and qualifies the field type.
+#[test]
+fn enum_reserved_ranges_print_and_normalize_like_confluent() {
+    let text = "\nimport \"google/protobuf/descriptor.proto\";\n\nmessage FooOptions {\n  optional string name = 1;\n  optional FooParameterType type = 2;\n}\nenum FooParameterType {\n  reserved 20, 100 to max;\n  reserved 10;\n  reserved 5 to 7;\n  reserved \"BAD\", \"OLD\";\n  NUMBER = 1;\n  STRING = 2;\n}\n";
+    assert_eq!(print::canonical(text).expect("parses"), text);
+    let module = compile_one("a.proto", text);
+    assert_eq!(
+        normalized_of(&module, "a.proto"),
+        "\nimport \"google/protobuf/descriptor.proto\";\n\nmessage FooOptions {\n  optional string name = 1;\n  optional .FooParameterType type = 2;\n}\nenum FooParameterType {\n  reserved 5 to 7;\n  reserved 10;\n  reserved 20;\n  reserved 100 to max;\n  reserved \"BAD\";\n  reserved \"OLD\";\n  NUMBER = 1;\n  STRING = 2;\n}\n"
+    );
+}
