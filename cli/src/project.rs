@@ -59,8 +59,11 @@ pub struct SchemaEntry {
     /// The topic for `topic` naming (default: the file stem).
     pub topic: Option<String>,
     pub naming: Option<String>,
+    /// The level for these files, offline and against a registry (default: the project's `level`, or the
+    /// subject's level in the registry). `NONE` skips them.
     pub level: Option<String>,
-    /// Protobuf rules for this subject against a registry (default `CONFLUENT`).
+    /// Protobuf rules for these files: offline (default: `proto.rules`) and against a registry (default
+    /// `CONFLUENT`).
     pub rules: Vec<String>,
     /// Avro: files of named types this schema uses, registered first and sent as references.
     pub references: Vec<String>,

@@ -181,3 +181,67 @@ fn invalid_input_and_usage_exit_2() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("avro/order.avsc:"), "{}", run.stderr);
 }
+
+/// Per-file settings of herald.yaml apply offline too: one file checked with WIRE rules (a renamed field is fine on
+/// the wire), one at level NONE (anything goes), the rest with the default FILE rules.
+#[test]
+fn per_file_rules_and_levels_apply_offline() {
+    const A_V1: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage A {\n  string name = 1;\n}\n";
+    const A_RENAMED: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage A {\n  string title = 1;\n}\n";
+    const B_V1: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage B {\n  string name = 1;\n}\n";
+    const B_RETYPED: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage B {\n  int64 name = 1;\n}\n";
+    const C_V1: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage C {\n  string name = 1;\n}\n";
+    const C_RENAMED: &str =
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage C {\n  string title = 1;\n}\n";
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "shop/v1/a.proto", A_V1);
+    write(d, "shop/v1/b.proto", B_V1);
+    write(d, "shop/v1/c.proto", C_V1);
+    write(
+        d,
+        "herald.yaml",
+        "schemas:\n  - files: shop/v1/a.proto\n    rules: [WIRE]\n  - files: shop/v1/b.proto\n    level: NONE\n  - files: '**/*.proto'\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "v1"]);
+    write(d, "shop/v1/a.proto", A_RENAMED);
+    write(d, "shop/v1/b.proto", B_RETYPED);
+    write(d, "shop/v1/c.proto", C_RENAMED);
+
+    let run = herald(d, &["check", "--against-git", "main", "--output", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = report["violations"].as_array().expect("violations");
+    let located: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (
+                "shop/v1/c.proto".to_owned(),
+                "FIELD_SAME_JSON_NAME".to_owned()
+            ),
+            ("shop/v1/c.proto".to_owned(), "FIELD_SAME_NAME".to_owned()),
+        ],
+        "only c.proto, checked with the default FILE rules, breaks: {}",
+        run.stdout
+    );
+}

@@ -258,36 +258,62 @@ fn against_snapshot(
         };
         let new_module = compile_module(&new_files, &label)?;
         let old_module = compile_module(&old_files, &format!("{origin}{label}"))?;
-        let options = proto_options(project, &rules)?;
-        let report = herald_compat::proto::check(
-            CompatibilityLevel::Backward,
-            &new_module,
-            &[&old_module],
-            &options,
-        );
-        for v in &report.violations {
-            let file = v.file.clone().unwrap_or_default();
-            let shown = if v.in_previous {
-                format!("{origin}{}", joined(root, &file))
-            } else {
-                joined(root, &file)
-            };
-            let subject = new
-                .schema(&joined(root, &file))
-                .or_else(|| old.schema(&joined(root, &file)))
-                .map(|s| s.subject(None))
-                .unwrap_or_default();
-            let ctx = format!(
-                "{} rules against {origin}{}",
-                rules.join(","),
-                joined(root, "")
-            );
-            findings.push(finding(
-                v,
-                shown,
-                &subject,
-                ctx.trim_end_matches('/').to_owned(),
-            ));
+        // A file's herald.yaml entry may override the rule set and the level; each distinct setting is one check
+        // of the whole module, keeping only the findings located in the files that use that setting.
+        let settings = |path: &str| -> (Vec<String>, CompatibilityLevel) {
+            match new.schema(path).or_else(|| old.schema(path)) {
+                Some(s) if !s.rules.is_empty() => {
+                    (s.rules.clone(), s.level.unwrap_or(project.level))
+                }
+                Some(s) => (rules.clone(), s.level.unwrap_or(project.level)),
+                None => (rules.clone(), project.level),
+            }
+        };
+        let mut groups: Vec<(Vec<String>, CompatibilityLevel)> = Vec::new();
+        for path in new_files.0.keys().chain(old_files.0.keys()) {
+            let setting = settings(&joined(root, path));
+            if !groups.contains(&setting) {
+                groups.push(setting);
+            }
+        }
+        for (group_rules, level) in &groups {
+            if *level == CompatibilityLevel::None {
+                continue;
+            }
+            let options = proto_options(project, group_rules)?;
+            let report = herald_compat::proto::check(*level, &new_module, &[&old_module], &options);
+            for v in &report.violations {
+                let file = v.file.clone().unwrap_or_default();
+                if settings(&joined(root, &file)) != (group_rules.clone(), *level) {
+                    continue;
+                }
+                let shown = if v.in_previous {
+                    format!("{origin}{}", joined(root, &file))
+                } else {
+                    joined(root, &file)
+                };
+                let subject = new
+                    .schema(&joined(root, &file))
+                    .or_else(|| old.schema(&joined(root, &file)))
+                    .map(|s| s.subject(None))
+                    .unwrap_or_default();
+                let under = if *level == CompatibilityLevel::Backward {
+                    String::new()
+                } else {
+                    format!(" under {level}")
+                };
+                let ctx = format!(
+                    "{} rules{under} against {origin}{}",
+                    group_rules.join(","),
+                    joined(root, "")
+                );
+                findings.push(finding(
+                    v,
+                    shown,
+                    &subject,
+                    ctx.trim_end_matches('/').to_owned(),
+                ));
+            }
         }
     }
     Ok((findings, checked))
