@@ -36,10 +36,8 @@ def cls(full_name):
 client = SchemaRegistryClient({"url": url})
 out = {}
 if mode == "produce":
-    # The Python serializer registers its files as serialized descriptors, which the registry stores as new
-    # versions next to the Herald-registered text; this Herald build has no protobuf compatibility checks yet, so
-    # registering them needs level NONE.
-    client.set_compatibility(level="NONE")
+    # The Python serializer registers its files as serialized descriptors; the registry prints them as the same
+    # canonical text the Herald side registered, so they resolve to the existing ids under the default BACKWARD.
     OrderPlaced = cls("shop.orders.v1.OrderPlaced")
     ser = ProtobufSerializer(OrderPlaced, client, {"auto.register.schemas": True})
     ctx = SerializationContext("orders.placed", MessageField.VALUE)

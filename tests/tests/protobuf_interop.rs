@@ -87,6 +87,10 @@ async fn python_protobuf_serdes_and_a_herald_worker_read_each_other() {
         let data = std::fs::read(work.join(format!("from_python.{i}.bin"))).unwrap();
         let frame = wire::decode(&Bytes::from(data.clone())).unwrap();
         assert_eq!(
+            frame.schema_id, placed,
+            "Python's descriptor registration resolves to the id of Herald's text registration"
+        );
+        assert_eq!(
             frame.indexes,
             [0],
             "OrderPlaced is the file's first message"
