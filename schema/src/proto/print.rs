@@ -1226,6 +1226,18 @@ fn append_indented(out: &mut String, value: &str) {
     }
 }
 
+/// Appends one section of a body: nothing when `items` is empty, else a line break and every item's rendering,
+/// indented.
+fn indented_section<T>(out: &mut String, items: &[T], render: impl Fn(&T) -> String) {
+    if items.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for item in items {
+        append_indented(out, &render(item));
+    }
+}
+
 /// Confluent's `escapeChars` for string values.
 fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
@@ -1414,48 +1426,15 @@ impl Printer {
     }
 
     fn message_body(&self, out: &mut String, m: &MsgEl) {
-        if !m.reserved.is_empty() {
-            out.push('\n');
-            for r in &m.reserved {
-                append_indented(out, &self.reserved(r));
-            }
-        }
-        if !m.options.is_empty() {
-            out.push('\n');
-            for o in &m.options {
-                append_indented(out, &self.option_statement(o));
-            }
-        }
-        if !m.fields.is_empty() {
-            out.push('\n');
-            for f in &m.fields {
-                append_indented(out, &self.field(f));
-            }
-        }
-        if !m.oneofs.is_empty() {
-            out.push('\n');
-            for o in &m.oneofs {
-                append_indented(out, &self.oneof(o));
-            }
-        }
-        if !m.groups.is_empty() {
-            out.push('\n');
-            for g in &m.groups {
-                append_indented(out, &self.group(g));
-            }
-        }
-        if !m.extensions.is_empty() {
-            out.push('\n');
-            for (items, options) in &m.extensions {
-                append_indented(out, &self.extensions(items, options));
-            }
-        }
-        if !m.extends.is_empty() {
-            out.push('\n');
-            for e in &m.extends {
-                append_indented(out, &self.extend(e));
-            }
-        }
+        indented_section(out, &m.reserved, |r| self.reserved(r));
+        indented_section(out, &m.options, |o| self.option_statement(o));
+        indented_section(out, &m.fields, |f| self.field(f));
+        indented_section(out, &m.oneofs, |o| self.oneof(o));
+        indented_section(out, &m.groups, |g| self.group(g));
+        indented_section(out, &m.extensions, |(items, options)| {
+            self.extensions(items, options)
+        });
+        indented_section(out, &m.extends, |e| self.extend(e));
         if !m.messages.is_empty() || !m.enums.is_empty() {
             out.push('\n');
             for n in &m.messages {
@@ -1521,24 +1500,9 @@ impl Printer {
 
     fn oneof(&self, o: &OneofEl) -> String {
         let mut out = format!("oneof {} {{", o.name);
-        if !o.options.is_empty() {
-            out.push('\n');
-            for x in &o.options {
-                append_indented(&mut out, &self.option_statement(x));
-            }
-        }
-        if !o.fields.is_empty() {
-            out.push('\n');
-            for f in &o.fields {
-                append_indented(&mut out, &self.field(f));
-            }
-        }
-        if !o.groups.is_empty() {
-            out.push('\n');
-            for g in &o.groups {
-                append_indented(&mut out, &self.group(g));
-            }
-        }
+        indented_section(&mut out, &o.options, |x| self.option_statement(x));
+        indented_section(&mut out, &o.fields, |f| self.field(f));
+        indented_section(&mut out, &o.groups, |g| self.group(g));
         out.push_str("}\n");
         out
     }
@@ -1591,18 +1555,8 @@ impl Printer {
 
     fn service(&self, s: &ServiceEl) -> String {
         let mut out = format!("service {} {{", s.name);
-        if !s.options.is_empty() {
-            out.push('\n');
-            for o in &s.options {
-                append_indented(&mut out, &self.option_statement(o));
-            }
-        }
-        if !s.rpcs.is_empty() {
-            out.push('\n');
-            for r in &s.rpcs {
-                append_indented(&mut out, &self.rpc(r));
-            }
-        }
+        indented_section(&mut out, &s.options, |o| self.option_statement(o));
+        indented_section(&mut out, &s.rpcs, |r| self.rpc(r));
         out.push_str("}\n");
         out
     }
