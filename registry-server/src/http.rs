@@ -208,25 +208,23 @@ fn join(base: &str, more: &[&str]) -> String {
     s
 }
 
-/// The outermost layer: request rewriting (runs before routing).
-pub async fn rewrite(mut req: Request, next: Next) -> Response {
+/// The outermost layer, before routing: the request rewriting of [`rewrite_uri`] (trailing slashes, context paths),
+/// then subject aliases.
+///
+/// Aliases follow Confluent's `AliasFilter`: when the subject-level config of a subject names an `alias`, requests
+/// to that subject are served by the alias (qualified with the subject's context when unqualified). Rewritten: the
+/// path segment after `subjects` (so also `/compatibility/subjects/{s}/...`) and the `subject` parameter of
+/// `/schemas/ids/...`; `/config/{s}` and `/mode/{s}` keep addressing the subject itself. One hop, as in Confluent.
+pub async fn rewrite(
+    State(registry): State<Arc<Registry>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     match rewrite_uri(req.uri()) {
         Ok(Some(uri)) => *req.uri_mut() = uri,
         Ok(None) => {}
         Err(e) => return finish(e.into_response(), V1),
     }
-    next.run(req).await
-}
-
-/// Confluent's `AliasFilter`: when the subject-level config of a subject names an `alias`, requests to that
-/// subject are served by the alias (qualified with the subject's context when unqualified). Rewritten: the path
-/// segment after `subjects` (so also `/compatibility/subjects/{s}/...`) and the `subject` parameter of
-/// `/schemas/ids/...`; `/config/{s}` and `/mode/{s}` keep addressing the subject itself. One hop, as in Confluent.
-pub async fn aliases(
-    State(registry): State<Arc<Registry>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
     match alias_uri(&registry, req.uri()).await {
         Ok(Some(uri)) => *req.uri_mut() = uri,
         Ok(None) => {}
@@ -244,6 +242,13 @@ const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
 
 async fn alias_uri(registry: &Registry, uri: &Uri) -> Result<Option<Uri>, ApiError> {
     let path = uri.path();
+    // The hot path (`GET /schemas/ids/{id}` without a subject, metrics, health) names no subject: nothing to do.
+    let names_subject = path.contains("/subjects/")
+        || (path.starts_with("/schemas/ids/")
+            && uri.query().is_some_and(|q| q.contains("subject=")));
+    if !names_subject {
+        return Ok(None);
+    }
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
             .decode_utf8_lossy()

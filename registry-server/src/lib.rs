@@ -103,9 +103,7 @@ pub async fn run(
     let follower = (registry.store.backend() == store::Backend::Postgres)
         .then(|| tokio::spawn(registry.clone().follow_evictions()));
     let router = api::router(registry.clone()).layer(DefaultBodyLimit::max(limit));
-    let router =
-        axum::middleware::from_fn_with_state(registry.clone(), http::aliases).layer(router);
-    let app = axum::middleware::from_fn(http::rewrite).layer(router);
+    let app = axum::middleware::from_fn_with_state(registry.clone(), http::rewrite).layer(router);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "herald registry listening");
     }
