@@ -45,6 +45,19 @@ pub enum KafkaError {
     Closed,
 }
 
+/// librdkafka's log lines and global errors, as `tracing` events (target `librdkafka`).
+pub(crate) fn log(level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+    use rdkafka::config::RDKafkaLogLevel as L;
+    match level {
+        L::Emerg | L::Alert | L::Critical | L::Error => {
+            tracing::error!(target: "librdkafka", "{facility} {message}");
+        }
+        L::Warning => tracing::warn!(target: "librdkafka", "{facility} {message}"),
+        L::Notice | L::Info => tracing::info!(target: "librdkafka", "{facility} {message}"),
+        L::Debug => tracing::debug!(target: "librdkafka", "{facility} {message}"),
+    }
+}
+
 impl KafkaError {
     pub(crate) fn into_transport(self) -> TransportError {
         TransportError::Other(Box::new(self))

@@ -80,7 +80,15 @@ pub(crate) struct SinkContext {
     flight: Arc<Flight>,
 }
 
-impl ClientContext for SinkContext {}
+impl ClientContext for SinkContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        crate::log(level, facility, message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
 
 impl ProducerContext for SinkContext {
     type DeliveryOpaque = Box<Pending>;

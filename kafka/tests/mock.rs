@@ -20,7 +20,7 @@ use herald_example_orders::workers::orders_worker::OrdersWorkerRouter;
 use herald_example_orders::workers::payments_worker::{PaymentsWorkerClient, PaymentsWorkerRouter};
 use herald_example_orders::workers::shipping_worker::ShippingWorkerRouter;
 use herald_example_orders::{Notifications, Orders, Payments, Shipping};
-use herald_kafka::rdkafka::mocking::RDKafkaApiKey;
+use herald_kafka::rdkafka::types::RDKafkaApiKey;
 use herald_kafka::rdkafka::types::RDKafkaRespErr;
 use herald_kafka::{Kafka, KafkaConfig};
 use shop_events::shop::orders::v1::{OrderCancelled, OrderCompleted, OrderPlaced};

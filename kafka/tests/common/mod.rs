@@ -19,9 +19,21 @@ pub struct Cluster {
     pub bootstrap: String,
 }
 
+/// Logs to the test output when `HERALD_TEST_LOG` is set (`debug`, `info`, ...).
+pub fn logs() {
+    if let Ok(level) = std::env::var("HERALD_TEST_LOG") {
+        let level = level.parse().unwrap_or(tracing::Level::DEBUG);
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 /// A one-broker cluster with `topics` (name, partitions).
 pub fn cluster(topics: &[(&str, i32)]) -> Cluster {
-    let mock = MockCluster::new(1).expect("mock cluster");
+    logs();
+    let mock = MockCluster::new(3).expect("mock cluster");
     for (topic, partitions) in topics {
         mock.create_topic(topic, *partitions, 1).expect("topic");
     }
@@ -51,8 +63,12 @@ pub fn shop_cluster() -> Cluster {
 impl Cluster {
     /// A transport configuration with short group timers, so rebalances take a fraction of a second.
     pub fn config(&self) -> KafkaConfig {
-        KafkaConfig::new(self.bootstrap.clone())
-            .set("session.timeout.ms", "2000")
+        let mut config = KafkaConfig::new(self.bootstrap.clone());
+        if let Ok(debug) = std::env::var("HERALD_TEST_KAFKA_DEBUG") {
+            config = config.set("debug", debug);
+        }
+        config
+            .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "100")
             .set("topic.metadata.refresh.interval.ms", "1000")
             .with_revoke_drain_timeout(Duration::from_secs(5))
@@ -78,6 +94,8 @@ impl Cluster {
                 },
             )
             .set("enable.partition.eof", "false")
+            .set("enable.auto.commit", "false")
+            .set("group.id", format!("reader-{}", herald::headers::new_id()))
             .create()
             .expect("reader");
         let metadata = consumer
