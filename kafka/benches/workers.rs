@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use herald::prost::Message as _;
-use herald::{Record, Runner, Sink, Source, TopicPartition, Transport, TransportError};
+use herald::{Record, Runner, Source, TopicPartition, Transport, TransportError};
 use herald_example_orders::Payments;
 use herald_example_orders::payments::cards;
 use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
@@ -19,7 +19,9 @@ use herald_kafka::rdkafka::config::ClientConfig;
 use herald_kafka::rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use herald_kafka::rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use herald_kafka::rdkafka::mocking::MockCluster;
-use herald_kafka::rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use herald_kafka::rdkafka::producer::{
+    BaseRecord, DefaultProducerContext, Producer, ThreadedProducer,
+};
 use herald_kafka::rdkafka::{Offset, TopicPartitionList};
 use herald_kafka::{Kafka, KafkaConfig, KafkaSink, KafkaSource};
 use shop_events::shop::orders::v1::OrderPlaced;
@@ -265,7 +267,12 @@ fn main() {
         .build()
         .unwrap();
     let mock = MockCluster::new(1).unwrap();
-    for t in ["orders.placed", "payments.captured", "payments.declined", "payments.dlq"] {
+    for t in [
+        "orders.placed",
+        "payments.captured",
+        "payments.declined",
+        "payments.dlq",
+    ] {
         mock.create_topic(t, PARTITIONS, 1).unwrap();
     }
     let bootstrap = mock.bootstrap_servers();
@@ -276,7 +283,9 @@ fn main() {
     )
     .unwrap();
     rt.block_on(fill(&kafka, n));
-    println!("workers on kafka (mock cluster, 1 broker, {PARTITIONS} partitions), {n} records per round");
+    println!(
+        "workers on kafka (mock cluster, 1 broker, {PARTITIONS} partitions), {n} records per round"
+    );
     let mut ratios = Vec::new();
     for round in 0..rounds {
         // Every round reads the same records from the start with fresh groups.

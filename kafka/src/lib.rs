@@ -85,6 +85,7 @@ struct Inner {
     /// Exactly-once: the sink of the last member subscribed, until a `sink()` call takes it.
     next_txn_sink: Mutex<Option<KafkaSink>>,
     members: Mutex<HashMap<String, u32>>,
+    txn_stats: Arc<source::TxnStats>,
 }
 
 impl std::fmt::Debug for Kafka {
@@ -109,6 +110,7 @@ impl Kafka {
                 sink,
                 next_txn_sink: Mutex::new(None),
                 members: Mutex::new(HashMap::new()),
+                txn_stats: Arc::default(),
             }),
         })
     }
@@ -126,6 +128,15 @@ impl Kafka {
     /// Whether members are exactly-once (`transactional.id` is set).
     pub fn exactly_once(&self) -> bool {
         self.inner.config.transactional_id().is_some()
+    }
+
+    /// Exactly-once: the transactions this transport's members committed and aborted so far.
+    pub fn transactions(&self) -> (u64, u64) {
+        let stats = &self.inner.txn_stats;
+        (
+            stats.committed.load(std::sync::atomic::Ordering::Relaxed),
+            stats.aborted.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// The shared plain producer, whatever the mode (for publishers).
@@ -151,8 +162,9 @@ impl Kafka {
         };
         let id = format!("{prefix}-{group}-{n}");
         let (producer, flight) = sink::producer(&config.producer(Some(&id)))?;
-        let txn_sink = KafkaSink::new(Arc::clone(&producer), flight);
-        let source = KafkaSource::new(config, group, topics, Some(source::Txn::new(producer)))?;
+        let txn_sink = KafkaSink::new(Arc::clone(&producer), Arc::clone(&flight));
+        let txn = source::Txn::new(producer, flight, Arc::clone(&self.inner.txn_stats));
+        let source = KafkaSource::new(config, group, topics, Some(txn))?;
         *self
             .inner
             .next_txn_sink

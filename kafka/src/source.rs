@@ -9,7 +9,7 @@
 //! the new owner redelivers them (at least once). Lost partitions are dropped without a commit.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use rdkafka::producer::Producer as _;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::Notify;
 
-use crate::sink::Producer;
+use crate::sink::{Flight, Producer};
 use crate::{KafkaConfig, KafkaError};
 
 /// What a member owns of one partition.
@@ -66,17 +66,29 @@ impl State {
 /// The transactional producer of an exactly-once member.
 pub(crate) struct Txn {
     producer: Arc<Producer>,
+    /// The transactional producer's records not acknowledged yet: none when a transaction commits.
+    flight: Arc<Flight>,
+    stats: Arc<TxnStats>,
     /// Serialises transaction commits (the worker's task and the polling thread's revocations).
     lock: Mutex<()>,
 }
 
 impl Txn {
-    pub(crate) fn new(producer: Arc<Producer>) -> Txn {
+    pub(crate) fn new(producer: Arc<Producer>, flight: Arc<Flight>, stats: Arc<TxnStats>) -> Txn {
         Txn {
             producer,
+            flight,
+            stats,
             lock: Mutex::new(()),
         }
     }
+}
+
+/// Counts of a transport's exactly-once transactions.
+#[derive(Debug, Default)]
+pub(crate) struct TxnStats {
+    pub(crate) committed: AtomicU64,
+    pub(crate) aborted: AtomicU64,
 }
 
 /// State shared by the source, its polling thread and the consumer's callbacks.
@@ -122,6 +134,12 @@ impl Shared {
             if let Some(f) = &st.failed {
                 return Err(KafkaError::Transaction(f.clone()));
             }
+            // The transaction must hold exactly the outputs of the offsets it commits.
+            if !st.drained() || txn.flight.len() > 0 {
+                return Err(KafkaError::Transaction(
+                    "a transaction cannot commit while records are in flight".into(),
+                ));
+            }
             st.txn_since = None;
             std::mem::take(&mut st.txn_offsets)
         };
@@ -140,6 +158,7 @@ impl Shared {
         })();
         match result {
             Ok(()) => {
+                txn.stats.committed.fetch_add(1, Ordering::Relaxed);
                 txn.producer.begin_transaction()?;
                 tracing::debug!(partitions = offsets.len(), "transaction committed");
                 self.ready.notify_one();
@@ -147,6 +166,7 @@ impl Shared {
             }
             Err(e) => {
                 tracing::error!("transaction failed, aborting: {e}");
+                txn.stats.aborted.fetch_add(1, Ordering::Relaxed);
                 if let Err(abort) = txn.producer.abort_transaction(timeout) {
                     tracing::error!("abort failed: {abort}");
                 }

@@ -226,7 +226,7 @@ async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() 
         got.iter().map(|r| r.offset()).collect::<Vec<_>>(),
         (0..10).collect::<Vec<_>>()
     );
-    assert_eq!(first.assignment(), [tp.clone()]);
+    assert_eq!(first.assignment(), std::slice::from_ref(&tp));
     // Records 0..4 finished; 4..10 were running when the member died.
     first.commit(&[(tp.clone(), 4)]).await.unwrap();
     drop(first);
@@ -403,8 +403,14 @@ fn exactly_once(c: &Cluster) -> KafkaConfig {
         .with_transaction_interval(Duration::ZERO)
 }
 
+// librdkafka's mock cluster speaks the transactional protocol but does not implement its effects (in 2.12.1's
+// rdkafka_mock_handlers.c, EndTxn writes no commit/abort markers, Fetch reports no aborted transactions and
+// TxnOffsetCommit stores nothing). So these tests check what the transport decides: which transactions commit or
+// abort, that a transaction never commits with records in flight (the source refuses to, failing the member), and
+// that an abort rewinds to the last committed offsets. What read_committed consumers see is Kafka's part.
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exactly_once_outputs_appear_once_across_an_aborted_transaction() {
+async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() {
     let c = cluster(&[("in", 2), ("out", 2)]);
     let plain = Kafka::new(c.config()).unwrap();
     for i in 0..20u8 {
@@ -415,22 +421,21 @@ async fn exactly_once_outputs_appear_once_across_an_aborted_transaction() {
             .unwrap();
     }
 
-    // One member reads everything and produces an output per record, in a transaction that fails to commit.
-    async fn work(kafka: &Kafka) -> Result<usize, herald::TransportError> {
+    // One member reads everything and produces an output per record; returns the first offset seen per partition.
+    async fn work(kafka: &Kafka) -> Result<Vec<(u32, u64)>, herald::TransportError> {
         let mut source = kafka.subscribe("g", &["in"])?;
         let sink = kafka.sink();
+        let mut firsts = Vec::new();
         let mut done = 0;
         while done < 20 {
             let records = source.poll(100).await?;
             let mut offsets = Vec::new();
             for r in records {
-                let mut out = raw(
-                    "out",
-                    std::str::from_utf8(r.key().unwrap()).unwrap(),
-                    r.payload(),
-                );
-                out.headers.insert("input-offset", r.offset().to_string());
-                sink.produce(out).await?;
+                if !firsts.iter().any(|(p, _)| *p == r.partition()) {
+                    firsts.push((r.partition(), r.offset()));
+                }
+                let key = std::str::from_utf8(r.key().unwrap()).unwrap();
+                sink.produce(raw("out", key, r.payload())).await?;
                 offsets.push((
                     TopicPartition {
                         topic: Arc::from(r.topic()),
@@ -443,7 +448,8 @@ async fn exactly_once_outputs_appear_once_across_an_aborted_transaction() {
             source.commit(&offsets).await?;
         }
         sink.flush().await?;
-        Ok(done)
+        firsts.sort();
+        Ok(firsts)
     }
 
     c.mock.request_errors(
@@ -453,57 +459,51 @@ async fn exactly_once_outputs_appear_once_across_an_aborted_transaction() {
     let failing = Kafka::new(exactly_once(&c)).unwrap();
     let err = work(&failing).await.unwrap_err();
     assert!(err.to_string().contains("aborted"), "{err}");
+    assert_eq!(failing.transactions(), (0, 1));
     drop(failing);
     assert_eq!(c.committed("g", "in", 2), [None, None]);
 
     // A new member (the same transactional id, fencing the old one) starts over from the committed offsets.
     let retry = Kafka::new(exactly_once(&c)).unwrap();
-    assert_eq!(work(&retry).await.unwrap(), 20);
+    assert_eq!(work(&retry).await.unwrap(), [(0, 0), (1, 0)]);
+    let (committed, aborted) = retry.transactions();
+    assert!(committed >= 1 && aborted == 0, "{committed} {aborted}");
     drop(retry);
-
-    let committed = c.read("out", 20, SETTLE, false);
-    let counts = count_by_key(&committed);
-    assert_eq!(counts.len(), 20);
-    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
-    // The aborted outputs were written, and only read_committed consumers skip them.
+    // Both attempts wrote their outputs; Kafka hides the aborted ones from read_committed consumers.
     let everything = c.read("out", 21, Duration::ZERO, true);
     assert!(everything.len() > 20);
-    let committed_offsets: i64 = c.committed("g", "in", 2).into_iter().flatten().sum();
-    assert_eq!(committed_offsets, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_payments_worker_is_exactly_once_with_transactions() {
+async fn the_payments_worker_commits_transactions_only_between_records() {
     let c = shop_cluster();
     let plain = Kafka::new(c.config()).unwrap();
     let publisher = Publisher::new(plain.sink());
-    for i in 0..100 {
+    for i in 0..300 {
         publisher
             .publish(&order(&format!("o-{i}"), 100, cards::OK))
             .await
             .unwrap();
     }
     let kafka =
-        Kafka::new(exactly_once(&c).with_transaction_interval(Duration::from_millis(50))).unwrap();
+        Kafka::new(exactly_once(&c).with_transaction_interval(Duration::from_millis(20))).unwrap();
     assert!(kafka.exactly_once());
     let running = Runner::new(kafka.clone())
         .worker(PaymentsWorkerRouter::new(Payments))
         .start()
         .unwrap();
-    let captured = c.read("payments.captured", 100, SETTLE, false);
+    let captured = c.read("payments.captured", 300, SETTLE, true);
     let counts = count_by_key(&captured);
-    assert_eq!(counts.len(), 100);
+    assert_eq!(counts.len(), 300);
     assert!(counts.values().all(|n| *n == 1));
     let names: HashSet<String> = captured
         .iter()
         .map(|r| PaymentCaptured::decode(&r.payload()[..]).unwrap().order_id)
         .collect();
-    assert_eq!(names.len(), 100);
+    assert_eq!(names.len(), 300);
+    // A transaction that would have committed with records in flight fails the member, and shutdown reports it.
     running.shutdown().await.unwrap();
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
-    assert_eq!(committed, 100);
+    let (committed, aborted) = kafka.transactions();
+    assert!(committed > 1, "{committed} transactions");
+    assert_eq!(aborted, 0);
 }
