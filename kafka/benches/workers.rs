@@ -89,7 +89,11 @@ impl Source for TimedSource {
             self.committed.insert(tp.clone(), *o);
         }
         let sum: u64 = self.committed.values().sum();
-        self.clock.committed.store(sum, Ordering::Release);
+        let before = self.clock.committed.swap(sum, Ordering::AcqRel);
+        if std::env::var("HERALD_KAFKA_BENCH_TRACE").is_ok() && sum / 500 != before / 500 {
+            let first = *self.clock.first.lock().unwrap();
+            eprintln!("herald: {sum} after {:?}", first.map(|f| f.elapsed()));
+        }
         if sum >= self.total {
             self.clock
                 .last
@@ -161,7 +165,7 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("partitioner", "murmur2_random")
-        .set("linger.ms", "1")
+        .set("linger.ms", "0")
         .set("enable.idempotence", "true")
         .create()
         .unwrap();
@@ -225,6 +229,12 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
             }
             consumer.commit(&tpl, CommitMode::Async).unwrap();
             done += batch;
+            if std::env::var("HERALD_KAFKA_BENCH_TRACE").is_ok() {
+                eprintln!(
+                    "bare: {done} after {:?} (batch {batch})",
+                    first.unwrap().elapsed()
+                );
+            }
             batch = 0;
         }
     }
@@ -245,7 +255,12 @@ fn reset_group(bootstrap: &str, group: &str) {
             .unwrap();
     }
     consumer.assign(&tpl).unwrap();
-    consumer.commit(&tpl, CommitMode::Sync).unwrap();
+    // The previous round's member may still be leaving the group.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+        assert!(Instant::now() < deadline, "cannot rewind {group}: {e}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn main() {

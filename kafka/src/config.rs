@@ -16,7 +16,7 @@ pub const ENV_PREFIX: &str = "HERALD_KAFKA_";
 ///
 /// Herald sets, and a property given here overrides (except `enable.auto.commit`, always `false`):
 /// * consumers: `enable.auto.commit=false`, `enable.auto.offset.store=false`, `auto.offset.reset=earliest`;
-/// * producers: `partitioner=murmur2_random` (keyed records land where Java clients put them), `linger.ms=1`,
+/// * producers: `partitioner=murmur2_random` (keyed records land where Java clients put them), `linger.ms=0` (the runner awaits each delivery; librdkafka still batches what queues up meanwhile),
 ///   `enable.idempotence=true`.
 ///
 /// Setting `transactional.id` turns on exactly-once (see [`Kafka`](crate::Kafka)).
@@ -143,7 +143,7 @@ impl KafkaConfig {
     pub(crate) fn producer(&self, transactional_id: Option<&str>) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("partitioner", "murmur2_random");
-        c.set("linger.ms", "1");
+        c.set("linger.ms", "0");
         c.set("enable.idempotence", "true");
         for (k, v) in &self.properties {
             if !is_consumer_only(k) && k != "transactional.id" {

@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use herald::{Bytes, Headers, Record, Source, TopicPartition, TransportError};
+use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
@@ -99,6 +100,7 @@ pub(crate) struct Shared {
     /// Signalled when records, errors or transaction progress arrive, for the worker's poll.
     ready: Notify,
     closing: AtomicBool,
+    wake: Arc<Wake>,
     config: KafkaConfig,
     txn: Option<Txn>,
 }
@@ -359,6 +361,7 @@ impl KafkaSource {
             committed: Condvar::new(),
             ready: Notify::new(),
             closing: AtomicBool::new(false),
+            wake: Arc::default(),
             config: config.clone(),
             txn,
         });
@@ -366,9 +369,12 @@ impl KafkaSource {
         if shared.txn.is_some() {
             client.set("isolation.level", "read_committed");
         }
-        let consumer: BaseConsumer<MemberContext> = client.create_with_context(MemberContext {
-            shared: Arc::clone(&shared),
-        })?;
+        let mut consumer: BaseConsumer<MemberContext> =
+            client.create_with_context(MemberContext {
+                shared: Arc::clone(&shared),
+            })?;
+        let wake = Arc::clone(&shared.wake);
+        consumer.set_nonempty_callback(move || wake.wake());
         if let Some(txn) = &shared.txn {
             txn.producer.init_transactions(config.transaction_timeout)?;
             txn.producer.begin_transaction()?;
@@ -419,64 +425,122 @@ impl KafkaSource {
     }
 }
 
-/// The polling thread: moves records into the buffer, pauses the partitions while it is full, serves rebalances.
-fn poll_loop(consumer: &BaseConsumer<MemberContext>, shared: &Shared) {
+/// Wakes the polling thread: records arrived in a librdkafka queue, or the worker took records from the buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    pending: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    pub(crate) fn wake(&self) {
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.cv.notify_one();
+    }
+
+    fn wait(&self, timeout: Duration) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !*pending {
+            pending = self
+                .cv
+                .wait_timeout(pending, timeout)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        *pending = false;
+    }
+}
+
+/// Records taken from one partition queue per pass, so that partitions share the buffer.
+const PER_PASS: usize = 64;
+
+/// The polling thread: serves the consumer's events (rebalances, commit results, logs) and moves records from
+/// per-partition queues into the buffer while it has room. When the buffer is full the partition queues are left
+/// alone: librdkafka stops fetching a partition once its queue holds `queued.min.messages` records or
+/// `queued.max.messages.kbytes`, which is Kafka's own backpressure (no pause/resume, whose resume was measured to
+/// stall about a second per cycle).
+fn poll_loop(consumer: &Arc<BaseConsumer<MemberContext>>, shared: &Shared) {
     let capacity = shared.config.buffer;
-    let mut paused = false;
+    let mut queues: Vec<(TopicPartition, PartitionQueue<MemberContext>)> = Vec::new();
     let mut seen_assignments = 0;
     while !shared.closing.load(Ordering::Acquire) {
-        let (len, assignments) = {
-            let st = shared.lock();
-            (st.buffer.len(), st.assignments)
-        };
-        let want_paused = if paused {
-            len > capacity / 2
-        } else {
-            len >= capacity
-        };
-        if want_paused != paused || (paused && assignments != seen_assignments) {
-            match consumer.assignment() {
-                Ok(tpl) => {
-                    let result = if want_paused {
-                        consumer.pause(&tpl)
-                    } else {
-                        consumer.resume(&tpl)
-                    };
-                    match result {
-                        Ok(()) => {
-                            paused = want_paused;
-                            seen_assignments = assignments;
-                        }
-                        Err(e) => tracing::warn!("pause/resume failed: {e}"),
-                    }
-                }
-                Err(e) => tracing::warn!("cannot read the assignment: {e}"),
+        let mut progressed = false;
+        // Events, and records that reached the main queue before their partition was split off.
+        while let Some(polled) = consumer.poll(Duration::ZERO) {
+            progressed = true;
+            take(shared, polled);
+            if shared.closing.load(Ordering::Acquire) {
+                break;
             }
         }
-        let timeout = if paused {
-            Duration::from_millis(10)
-        } else {
-            Duration::from_millis(100)
+        let (assignments, parts): (u64, Vec<TopicPartition>) = {
+            let st = shared.lock();
+            (st.assignments, st.parts.keys().cloned().collect())
         };
-        match consumer.poll(timeout) {
-            Some(Ok(m)) => {
-                let record = record_of(&m);
-                let mut st = shared.lock();
-                let tp = tp_of(m.topic(), m.partition());
-                if st.parts.contains_key(&tp) {
-                    st.buffer.push_back(record);
-                    drop(st);
-                    shared.ready.notify_one();
+        if assignments != seen_assignments {
+            // An assignment deactivates the queues split before it: split every partition again.
+            queues.clear();
+            for tp in parts {
+                let Ok(partition) = i32::try_from(tp.partition) else {
+                    continue;
+                };
+                if let Some(mut q) = consumer.split_partition_queue(&tp.topic, partition) {
+                    let wake = Arc::clone(&shared.wake);
+                    q.set_nonempty_callback(move || wake.wake());
+                    queues.push((tp, q));
                 }
             }
-            Some(Err(e)) => {
-                if is_fatal(&e) {
-                    shared.fail(format!("consumer failed: {e}"));
-                } else {
-                    tracing::warn!("consumer: {e}");
+            seen_assignments = assignments;
+        }
+        let mut room = capacity.saturating_sub(shared.lock().buffer.len());
+        for (_, q) in &queues {
+            let mut n = 0;
+            while room > 0 && n < PER_PASS {
+                let Some(polled) = q.poll(Duration::ZERO) else {
+                    break;
+                };
+                progressed = true;
+                if take(shared, polled) {
+                    room -= 1;
+                    n += 1;
                 }
             }
-            None => {}
+        }
+        if !progressed {
+            shared.wake.wait(Duration::from_millis(100));
+        }
+    }
+    // The queues hold the consumer too: release them so that the caller's reference is the last one.
+    drop(queues);
+}
+
+/// Moves a polled record into the buffer (if its partition is still assigned); true if it was a record.
+fn take(shared: &Shared, polled: KafkaResult<BorrowedMessage<'_>>) -> bool {
+    match polled {
+        Ok(m) => {
+            let tp = tp_of(m.topic(), m.partition());
+            let record = record_of(&m);
+            let mut st = shared.lock();
+            if st.parts.contains_key(&tp) {
+                st.buffer.push_back(record);
+                drop(st);
+                shared.ready.notify_one();
+            }
+            true
+        }
+        Err(e) => {
+            if is_fatal(&e) {
+                shared.fail(format!("consumer failed: {e}"));
+            } else {
+                tracing::warn!("consumer: {e}");
+            }
+            false
         }
     }
 }
@@ -526,6 +590,7 @@ impl Source for KafkaSource {
                 } else if !st.buffer.is_empty() {
                     let n = max.min(st.buffer.len());
                     let records: Vec<Record> = st.buffer.drain(..n).collect();
+                    self.shared.wake.wake();
                     for r in &records {
                         let part = st
                             .parts
@@ -616,6 +681,7 @@ impl Drop for KafkaSource {
         self.consumer = None;
         self.shared.closing.store(true, Ordering::Release);
         self.shared.committed.notify_all();
+        self.shared.wake.wake();
         drop(self.thread.take());
     }
 }
