@@ -19,9 +19,7 @@ use herald_kafka::rdkafka::config::ClientConfig;
 use herald_kafka::rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use herald_kafka::rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use herald_kafka::rdkafka::mocking::MockCluster;
-use herald_kafka::rdkafka::producer::{
-    BaseRecord, DefaultProducerContext, Producer, ThreadedProducer,
-};
+use herald_kafka::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use herald_kafka::rdkafka::{Offset, TopicPartitionList};
 use herald_kafka::{Kafka, KafkaConfig, KafkaSink, KafkaSource};
 use shop_events::shop::orders::v1::OrderPlaced;
@@ -50,6 +48,8 @@ struct TimedSource {
     clock: Arc<Clock>,
     total: u64,
     committed: std::collections::HashMap<TopicPartition, u64>,
+    /// The first offset handed out per partition this round.
+    base: std::collections::HashMap<TopicPartition, u64>,
 }
 
 impl Transport for Timed {
@@ -62,6 +62,7 @@ impl Transport for Timed {
             clock: Arc::clone(&self.clock),
             total: self.total,
             committed: Default::default(),
+            base: Default::default(),
         })
     }
 
@@ -73,6 +74,13 @@ impl Transport for Timed {
 impl Source for TimedSource {
     async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
         let records = self.inner.poll(max).await?;
+        for r in &records {
+            let tp = TopicPartition {
+                topic: r.topic().into(),
+                partition: r.partition(),
+            };
+            self.base.entry(tp).or_insert(r.offset());
+        }
         if !records.is_empty() {
             self.clock
                 .first
@@ -86,7 +94,8 @@ impl Source for TimedSource {
     async fn commit(&mut self, offsets: &[(TopicPartition, u64)]) -> Result<(), TransportError> {
         self.inner.commit(offsets).await?;
         for (tp, o) in offsets {
-            self.committed.insert(tp.clone(), *o);
+            let base = self.base.get(tp).copied().unwrap_or(*o);
+            self.committed.insert(tp.clone(), o - base);
         }
         let sum: u64 = self.committed.values().sum();
         let before = self.clock.committed.swap(sum, Ordering::AcqRel);
@@ -153,7 +162,8 @@ async fn herald_round(kafka: &Kafka, n: u64) -> f64 {
     n as f64 / (last - first).as_secs_f64()
 }
 
-/// A bare rdkafka loop on its own thread: poll, decode, encode, produce; every batch, flush then commit.
+/// A bare rdkafka loop on its own thread: poll, decode, encode, produce; every batch (500 records, or whatever was
+/// there), wait for the delivery reports, then commit.
 fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -162,7 +172,7 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+    let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "0")
@@ -214,6 +224,7 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
                         }
                     }
                 }
+                producer.poll(Duration::ZERO);
                 offsets.insert(m.partition(), m.offset() + 1);
                 batch += 1;
             }
@@ -221,7 +232,10 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
             None => {}
         }
         if batch >= 500 || (batch > 0 && idle) {
-            producer.flush(Duration::from_secs(30)).unwrap();
+            // Wait for every delivery report (rdkafka's flush() polls in 100 ms steps).
+            while producer.in_flight_count() > 0 {
+                producer.poll(Duration::from_micros(100));
+            }
             let mut tpl = TopicPartitionList::new();
             for (p, o) in &offsets {
                 tpl.add_partition_offset("orders.placed", *p, Offset::Offset(*o))
@@ -239,28 +253,6 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
         }
     }
     n as f64 / first.unwrap().elapsed().as_secs_f64()
-}
-
-/// Sets `group`'s committed offsets of `orders.placed` back to the start (the group has no members).
-fn reset_group(bootstrap: &str, group: &str) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset("orders.placed", p, Offset::Offset(0))
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    // The previous round's member may still be leaving the group.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
-        assert!(Instant::now() < deadline, "cannot rewind {group}: {e}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn main() {
@@ -297,17 +289,14 @@ fn main() {
             .set("heartbeat.interval.ms", "100"),
     )
     .unwrap();
-    rt.block_on(fill(&kafka, n));
     println!(
         "workers on kafka (mock cluster, 1 broker, {PARTITIONS} partitions), {n} records per round"
     );
     let mut ratios = Vec::new();
     for round in 0..rounds {
-        // Every round reads the same records from the start with fresh groups.
-        let bare = bare_round(&bootstrap, &format!("bare-{round}"), n);
-        // The worker's group is fixed by its declaration (`payments`): rewind it to the start.
-        std::thread::sleep(Duration::from_millis(500));
-        reset_group(&bootstrap, "payments");
+        // Every round appends n orders; both groups (`bare`, and `payments`, the worker's) read exactly those.
+        rt.block_on(fill(&kafka, n));
+        let bare = bare_round(&bootstrap, "bare", n);
         let herald = rt.block_on(herald_round(&kafka, n));
         let ratio = herald / bare;
         println!(

@@ -27,6 +27,9 @@ pub struct KafkaConfig {
     pub buffer: usize,
     /// How long a revocation waits for the records already handed to the worker to be committed.
     pub revoke_drain_timeout: Duration,
+    /// At least once: how often the offsets the worker committed are sent to the broker (on revocation and close
+    /// they are sent at once, synchronously).
+    pub commit_interval: Duration,
     /// Exactly-once: how long a transaction stays open before the source stops handing out records so that it can
     /// commit.
     pub transaction_interval: Duration,
@@ -43,6 +46,7 @@ impl KafkaConfig {
             properties,
             buffer: 1_000,
             revoke_drain_timeout: Duration::from_secs(10),
+            commit_interval: Duration::from_millis(100),
             transaction_interval: Duration::from_millis(100),
             transaction_timeout: Duration::from_secs(30),
         }
@@ -114,6 +118,12 @@ impl KafkaConfig {
     /// Sets how long a revocation waits for in-flight records to be committed.
     pub fn with_revoke_drain_timeout(mut self, timeout: Duration) -> KafkaConfig {
         self.revoke_drain_timeout = timeout;
+        self
+    }
+
+    /// Sets how often committed offsets are sent to the broker.
+    pub fn with_commit_interval(mut self, interval: Duration) -> KafkaConfig {
+        self.commit_interval = interval;
         self
     }
 

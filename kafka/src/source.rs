@@ -56,6 +56,8 @@ struct State {
     /// Exactly-once: offsets committed by the worker in the open transaction, and when it got its first record.
     txn_offsets: HashMap<TopicPartition, u64>,
     txn_since: Option<Instant>,
+    /// At least once: partitions whose committed offset was not sent to the broker yet.
+    unsent: Vec<TopicPartition>,
 }
 
 impl State {
@@ -469,7 +471,12 @@ fn poll_loop(consumer: &Arc<BaseConsumer<MemberContext>>, shared: &Shared) {
     let capacity = shared.config.buffer;
     let mut queues: Vec<(TopicPartition, PartitionQueue<MemberContext>)> = Vec::new();
     let mut seen_assignments = 0;
+    let mut last_commit = Instant::now();
     while !shared.closing.load(Ordering::Acquire) {
+        if last_commit.elapsed() >= shared.config.commit_interval {
+            send_commits(consumer, shared);
+            last_commit = Instant::now();
+        }
         let mut progressed = false;
         // Events, and records that reached the main queue before their partition was split off.
         while let Some(polled) = consumer.poll(Duration::ZERO) {
@@ -513,11 +520,43 @@ fn poll_loop(consumer: &Arc<BaseConsumer<MemberContext>>, shared: &Shared) {
             }
         }
         if !progressed {
-            shared.wake.wait(Duration::from_millis(100));
+            let next_commit = shared
+                .config
+                .commit_interval
+                .saturating_sub(last_commit.elapsed());
+            shared
+                .wake
+                .wait(next_commit.clamp(Duration::from_millis(1), Duration::from_millis(100)));
         }
     }
     // The queues hold the consumer too: release them so that the caller's reference is the last one.
     drop(queues);
+}
+
+/// Sends the offsets the worker committed since the last call (asynchronously: a lost commit means redelivery).
+fn send_commits(consumer: &BaseConsumer<MemberContext>, shared: &Shared) {
+    let offsets: Vec<(TopicPartition, u64)> = {
+        let mut st = shared.lock();
+        let unsent = std::mem::take(&mut st.unsent);
+        unsent
+            .into_iter()
+            .filter_map(|tp| {
+                let offset = st.parts.get(&tp)?.committed?;
+                Some((tp, offset))
+            })
+            .collect()
+    };
+    if offsets.is_empty() {
+        return;
+    }
+    match tpl_of(offsets.iter().map(|(tp, o)| (tp, *o))) {
+        Ok(tpl) => {
+            if let Err(e) = consumer.commit(&tpl, CommitMode::Async) {
+                tracing::warn!("commit failed: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("commit: {e}"),
+    }
 }
 
 /// Moves a polled record into the buffer (if its partition is still assigned); true if it was a record.
@@ -623,7 +662,7 @@ impl Source for KafkaSource {
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, u64)]) -> Result<(), TransportError> {
-        let consumer = Arc::clone(self.consumer()?);
+        self.consumer()?;
         let commit_txn = {
             let mut st = self.shared.lock();
             if let Some(f) = &st.failed {
@@ -651,12 +690,11 @@ impl Source for KafkaSource {
                 }
                 self.barrier(&st) && st.drained()
             } else {
-                if !owned.is_empty() {
-                    // Enqueued under the lock, so a revocation cannot slip between the ownership check and the commit.
-                    let tpl = tpl_of(owned).map_err(KafkaError::into_transport)?;
-                    consumer
-                        .commit(&tpl, CommitMode::Async)
-                        .map_err(|e| KafkaError::from(e).into_transport())?;
+                // Sent by the polling thread within `commit_interval` (and at once on revocation or close).
+                for (tp, _) in owned {
+                    if !st.unsent.contains(tp) {
+                        st.unsent.push(tp.clone());
+                    }
                 }
                 false
             }
