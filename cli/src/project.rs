@@ -125,6 +125,23 @@ impl Schema {
     }
 }
 
+/// Fails when two schema files resolve to the same subject: registering them would make one file a later version
+/// of the other. The message names both files and how to tell them apart.
+pub fn ensure_distinct_subjects<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (path, subject) in pairs {
+        if let Some(first) = seen.insert(subject, path) {
+            bail!(
+                "{first} and {path} both map to subject {subject:?}; give them distinct subjects in {FILE_NAME} \
+                 (e.g. `naming: \"{{path}}\"` or an explicit `subject:` per file)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The loaded project: the file's settings and the rules to resolve paths.
 #[derive(Debug)]
 pub struct Project {
@@ -156,7 +173,7 @@ impl Project {
         let parsed: ProjectFile = if path.is_file() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            serde_yaml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?
+            serde_norway::from_str(&text).with_context(|| format!("invalid {}", path.display()))?
         } else if file.is_some() {
             bail!("cannot read {}: no such file", path.display());
         } else {
@@ -283,6 +300,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn two_files_on_one_subject_are_refused() {
+        ensure_distinct_subjects([("a/x.proto", "x-value"), ("b/y.proto", "y-value")]).unwrap();
+        let err = ensure_distinct_subjects([("a/x.proto", "x-value"), ("b/x.proto", "x-value")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("a/x.proto and b/x.proto both map to subject \"x-value\""),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn defaults_cover_avsc_and_proto() {
         let p = Project::new(ProjectFile::default()).unwrap();
         let s = p
@@ -309,7 +338,7 @@ mod tests {
 
     #[test]
     fn entries_decide_subjects_and_levels() {
-        let file: ProjectFile = serde_yaml::from_str(
+        let file: ProjectFile = serde_norway::from_str(
             "level: FULL\nschemas:\n  - files: 'avro/*.avsc'\n    naming: record\n    level: NONE\n  - files: 'x.json'\n    type: avro\n    subject: explicit\n",
         )
         .unwrap();

@@ -37,6 +37,22 @@ pub struct RegistryArgs {
         global = true
     )]
     pub token: Option<String>,
+    /// PEM file of certificate authorities to trust for an `https://` registry, besides the system's.
+    #[arg(
+        long,
+        env = "HERALD_REGISTRY_CA_CERT",
+        value_name = "FILE",
+        global = true
+    )]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// PEM file with a client certificate chain and its private key, for registries that require mutual TLS.
+    #[arg(
+        long,
+        env = "HERALD_REGISTRY_CLIENT_CERT",
+        value_name = "FILE",
+        global = true
+    )]
+    pub client_cert: Option<std::path::PathBuf>,
 }
 
 /// A registry endpoint.
@@ -66,10 +82,32 @@ impl Client {
         let Some(base) = args.registry.as_deref() else {
             bail!("no registry: pass --registry URL or set HERALD_REGISTRY_URL");
         };
-        let http = Http::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .context("cannot build the HTTP client")?;
+        let mut builder = Http::builder().timeout(std::time::Duration::from_secs(60));
+        if let Some(path) = &args.ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("{} holds no valid PEM certificate", path.display()))?;
+            if certs.is_empty() {
+                bail!("{} holds no PEM certificate", path.display());
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(path) = &args.client_cert {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("cannot read the client certificate {}", path.display())
+            })?;
+            let identity = reqwest::Identity::from_pem(&pem).with_context(|| {
+                format!(
+                    "{} must hold a PEM certificate chain and its private key",
+                    path.display()
+                )
+            })?;
+            builder = builder.identity(identity);
+        }
+        let http = builder.build().context("cannot build the HTTP client")?;
         Ok(Client {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -88,9 +126,15 @@ impl Client {
     }
 
     fn send(&self, method: &str, path: &str, req: RequestBuilder) -> anyhow::Result<Response> {
-        self.auth(req)
-            .send()
-            .with_context(|| format!("{method} {}{path}: no answer", self.base))
+        self.auth(req).send().map_err(|error| {
+            let chain = anyhow::Error::new(error);
+            let hint = if format!("{chain:#}").contains("certificate") {
+                " (pass --ca-cert FILE to trust a private certificate authority, --client-cert FILE for mutual TLS)"
+            } else {
+                ""
+            };
+            chain.context(format!("{method} {}{path} failed{hint}", self.base))
+        })
     }
 
     /// Sends a request; `Ok(None)` for a 404, an error for any other failure.

@@ -40,47 +40,61 @@ pub const SPECVERSION: &str = "1.0";
 /// The content type of protobuf payloads.
 pub const PROTOBUF: &str = "application/protobuf";
 
-/// Appends the `digits` lowest hex digits of `v`, most significant first.
-fn push_hex(out: &mut String, v: u128, digits: u32) {
+/// Writes the `out.len()` lowest hex digits of `v` into `out`, most significant first (`out.len()` is even and at
+/// most 32).
+fn write_hex(out: &mut [u8], v: u128) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(char::from(HEX[((v >> (i * 4)) & 0xf) as usize]));
+    let bytes = v.to_be_bytes();
+    let skip = bytes.len() - out.len() / 2;
+    for (pair, b) in out.chunks_exact_mut(2).zip(&bytes[skip..]) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
+}
+
+/// The length of an id in UUID format.
+pub(crate) const ID_LEN: usize = 36;
+/// The length of a `traceparent`.
+pub(crate) const TRACEPARENT_LEN: usize = 55;
+
+/// A random id in UUID v4 format, as ASCII bytes.
+pub(crate) fn id_bytes() -> [u8; ID_LEN] {
+    let v = (fastrand::u128(..) & !(0xf000u128 << 64) | (0x4000u128 << 64)) & !(0xc000u128 << 48)
+        | (0x8000u128 << 48);
+    let mut out = [b'-'; ID_LEN];
+    write_hex(&mut out[0..8], v >> 96);
+    write_hex(&mut out[9..13], v >> 80);
+    write_hex(&mut out[14..18], v >> 64);
+    write_hex(&mut out[19..23], v >> 48);
+    write_hex(&mut out[24..36], v);
+    out
 }
 
 /// A random id in UUID v4 format.
 pub fn new_id() -> String {
-    let v = (fastrand::u128(..) & !(0xf000u128 << 64) | (0x4000u128 << 64)) & !(0xc000u128 << 48)
-        | (0x8000u128 << 48);
-    let mut out = String::with_capacity(36);
-    push_hex(&mut out, v >> 96, 8);
-    out.push('-');
-    push_hex(&mut out, v >> 80, 4);
-    out.push('-');
-    push_hex(&mut out, v >> 64, 4);
-    out.push('-');
-    push_hex(&mut out, v >> 48, 4);
-    out.push('-');
-    push_hex(&mut out, v, 12);
+    String::from_utf8_lossy(&id_bytes()).into_owned()
+}
+
+/// [`child_traceparent`] as ASCII bytes.
+pub(crate) fn child_traceparent_bytes(parent: Option<&[u8]>) -> [u8; TRACEPARENT_LEN] {
+    let trace = parent.and_then(|p| {
+        let trace = p.get(3..35)?;
+        (p.starts_with(b"00-") && trace.iter().all(u8::is_ascii_hexdigit)).then_some(trace)
+    });
+    let mut out = [b'-'; TRACEPARENT_LEN];
+    out[0..2].copy_from_slice(b"00");
+    match trace {
+        Some(t) => out[3..35].copy_from_slice(t),
+        None => write_hex(&mut out[3..35], fastrand::u128(1..)),
+    }
+    write_hex(&mut out[36..52], u128::from(fastrand::u64(1..)));
+    out[53..55].copy_from_slice(b"01");
     out
 }
 
 /// A `traceparent` continuing the trace of `parent` (a new span id), or starting a new trace.
 pub fn child_traceparent(parent: Option<&str>) -> String {
-    let trace = parent.and_then(|p| {
-        let trace = p.get(3..35)?;
-        (p.starts_with("00-") && trace.bytes().all(|b| b.is_ascii_hexdigit())).then_some(trace)
-    });
-    let mut out = String::with_capacity(55);
-    out.push_str("00-");
-    match trace {
-        Some(t) => out.push_str(t),
-        None => push_hex(&mut out, fastrand::u128(1..), 32),
-    }
-    out.push('-');
-    push_hex(&mut out, u128::from(fastrand::u64(1..)), 16);
-    out.push_str("-01");
-    out
+    String::from_utf8_lossy(&child_traceparent_bytes(parent.map(str::as_bytes))).into_owned()
 }
 
 #[cfg(test)]

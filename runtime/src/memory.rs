@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::record::{OutRecord, Record};
 use crate::transport::{Delivery, Sink, Source, TopicPartition, Transport, TransportError};
@@ -22,7 +22,7 @@ pub struct Bus {
 
 struct Inner {
     state: Mutex<State>,
-    /// Bumped on every append, commit and membership change.
+    /// Bumped on membership changes and on commits that bring their group's lag to zero.
     changed: watch::Sender<u64>,
     default_partitions: u32,
 }
@@ -34,16 +34,38 @@ struct State {
     next_member: u64,
 }
 
-#[derive(Default)]
 struct Topic {
+    name: Arc<str>,
     partitions: Vec<Vec<Record>>,
     round_robin: u32,
+    /// The members reading this topic, woken by appends.
+    readers: Vec<(u64, Arc<Notify>)>,
+}
+
+impl Topic {
+    fn new(name: Arc<str>, partitions: u32) -> Topic {
+        Topic {
+            name,
+            partitions: vec![Vec::new(); partitions.max(1) as usize],
+            round_robin: 0,
+            readers: Vec::new(),
+        }
+    }
+}
+
+/// A member of a consumer group.
+struct GroupMember {
+    id: u64,
+    /// The topics it reads.
+    topics: Vec<Arc<str>>,
+    /// Woken when records arrive on its topics or the group's membership changes.
+    wake: Arc<Notify>,
 }
 
 #[derive(Default)]
 struct Group {
-    /// Members in join order, with the topics each reads.
-    members: Vec<(u64, Vec<Arc<str>>)>,
+    /// Members in join order.
+    members: Vec<GroupMember>,
     /// Every topic a member has read.
     topics: Vec<Arc<str>>,
     committed: HashMap<(Arc<str>, u32), u64>,
@@ -110,61 +132,55 @@ impl Bus {
     pub fn create_topic(&self, topic: &str, partitions: u32) {
         let mut state = self.lock();
         if !state.topics.contains_key(topic) {
-            let t = Topic {
-                partitions: vec![Vec::new(); partitions.max(1) as usize],
-                round_robin: 0,
-            };
-            state.topics.insert(Arc::from(topic), t);
+            let name: Arc<str> = Arc::from(topic);
+            state
+                .topics
+                .insert(Arc::clone(&name), Topic::new(name, partitions));
         }
     }
 
-    fn topic_mut<'s>(&self, state: &'s mut State, topic: &str) -> (&'s Arc<str>, &'s mut Topic) {
-        if !state.topics.contains_key(topic) {
-            let t = Topic {
-                partitions: vec![Vec::new(); self.inner.default_partitions as usize],
-                round_robin: 0,
-            };
-            state.topics.insert(Arc::from(topic), t);
-        }
+    fn topic_mut<'s>(&self, state: &'s mut State, topic: &str) -> &'s mut Topic {
+        let name: Arc<str> = match state.topics.get_key_value(topic) {
+            Some((name, _)) => Arc::clone(name),
+            None => Arc::from(topic),
+        };
         state
             .topics
-            .iter_mut()
-            .find(|(k, _)| &***k == topic)
-            .expect("the topic was just created")
+            .entry(Arc::clone(&name))
+            .or_insert_with(|| Topic::new(name, self.inner.default_partitions))
     }
 
     /// Appends a record to the partition its key selects (round robin without a key).
     pub fn append(&self, record: OutRecord) -> Delivery {
-        let delivery = {
-            let mut state = self.lock();
-            let (name, topic) = self.topic_mut(&mut state, &record.topic);
-            let name = Arc::clone(name);
-            let n = u32::try_from(topic.partitions.len()).expect("partition count fits u32");
-            let partition = match &record.key {
-                Some(k) => partition_of(k, n),
-                None => {
-                    topic.round_robin = topic.round_robin.wrapping_add(1);
-                    topic.round_robin % n
-                }
-            };
-            let log = &mut topic.partitions[partition as usize];
-            let offset = log.len() as u64;
-            log.push(Record::new(
-                Arc::clone(&name),
-                partition,
-                offset,
-                record.key,
-                record.headers,
-                record.payload,
-            ));
-            Delivery {
-                topic: record.topic,
-                partition,
-                offset,
+        let mut state = self.lock();
+        let topic = self.topic_mut(&mut state, &record.topic);
+        let n = u32::try_from(topic.partitions.len()).expect("partition count fits u32");
+        let partition = match &record.key {
+            Some(k) => partition_of(k, n),
+            None => {
+                topic.round_robin = topic.round_robin.wrapping_add(1);
+                topic.round_robin % n
             }
         };
-        self.notify();
-        delivery
+        let log = &mut topic.partitions[partition as usize];
+        let offset = log.len() as u64;
+        log.push(Record::new(
+            Arc::clone(&topic.name),
+            partition,
+            offset,
+            record.key,
+            record.headers,
+            record.payload,
+        ));
+        // Only the readers of this topic wake up; an append cannot catch a group up, so `changed` stays.
+        for (_, wake) in &topic.readers {
+            wake.notify_one();
+        }
+        Delivery {
+            topic: record.topic,
+            partition,
+            offset,
+        }
     }
 
     /// Every record of `topic`, partition by partition, in offset order.
@@ -247,6 +263,15 @@ impl Bus {
         self.lock().groups.get(group).map_or(0, |g| g.members.len())
     }
 
+    /// Wakes every member of `group` (its membership changed).
+    fn wake_members(state: &State, group: &str) {
+        if let Some(g) = state.groups.get(group) {
+            for m in &g.members {
+                m.wake.notify_one();
+            }
+        }
+    }
+
     /// A producer on this bus.
     pub fn sink(&self) -> MemorySink {
         MemorySink { bus: self.clone() }
@@ -258,23 +283,32 @@ impl Transport for Bus {
     type Sink = MemorySink;
 
     fn subscribe(&self, group: &str, topics: &[&str]) -> Result<MemorySource, TransportError> {
+        let wake = Arc::new(Notify::new());
         let member = {
             let mut state = self.lock();
-            let mut names = Vec::new();
-            for t in topics {
-                let (name, _) = self.topic_mut(&mut state, t);
-                names.push(Arc::clone(name));
-            }
             state.next_member += 1;
             let member = state.next_member;
+            let mut names = Vec::new();
+            for t in topics {
+                let topic = self.topic_mut(&mut state, t);
+                if !topic.readers.iter().any(|(m, _)| *m == member) {
+                    topic.readers.push((member, Arc::clone(&wake)));
+                }
+                names.push(Arc::clone(&topic.name));
+            }
             let g = state.groups.entry(group.to_string()).or_default();
             for n in &names {
                 if !g.topics.contains(n) {
                     g.topics.push(Arc::clone(n));
                 }
             }
-            g.members.push((member, names));
+            g.members.push(GroupMember {
+                id: member,
+                topics: names,
+                wake: Arc::clone(&wake),
+            });
             g.generation += 1;
+            Self::wake_members(&state, group);
             member
         };
         self.notify();
@@ -282,9 +316,10 @@ impl Transport for Bus {
             bus: self.clone(),
             group: group.to_string(),
             member,
+            wake,
             generation: 0,
             assignment: Vec::new(),
-            positions: HashMap::new(),
+            positions: Vec::new(),
         })
     }
 
@@ -298,9 +333,13 @@ pub struct MemorySource {
     bus: Bus,
     group: String,
     member: u64,
+    /// Notified when records arrive on this member's topics or its group's membership changes.
+    wake: Arc<Notify>,
+    /// The generation of the group `assignment` was computed for.
     generation: u64,
     assignment: Vec<TopicPartition>,
-    positions: HashMap<TopicPartition, u64>,
+    /// The next offset to read of each partition of `assignment`.
+    positions: Vec<u64>,
 }
 
 impl std::fmt::Debug for MemorySource {
@@ -317,9 +356,9 @@ impl std::fmt::Debug for MemorySource {
 /// group's generation.
 fn assigned(state: &State, group: &str, member: u64) -> Option<(u64, Vec<TopicPartition>)> {
     let g = state.groups.get(group)?;
-    let index = g.members.iter().position(|(m, _)| *m == member)?;
-    let my_topics = &g.members[index].1;
-    let topics: BTreeSet<&Arc<str>> = g.members.iter().flat_map(|(_, t)| t).collect();
+    let index = g.members.iter().position(|m| m.id == member)?;
+    let my_topics = &g.members[index].topics;
+    let topics: BTreeSet<&Arc<str>> = g.members.iter().flat_map(|m| &m.topics).collect();
     let mut all: Vec<TopicPartition> = Vec::new();
     for t in topics {
         let n = state.topics.get(t).map_or(0, |t| t.partitions.len());
@@ -343,23 +382,27 @@ fn assigned(state: &State, group: &str, member: u64) -> Option<(u64, Vec<TopicPa
 impl MemorySource {
     /// Picks up a membership change: newly assigned partitions resume from the committed offset.
     fn rebalance(&mut self, state: &State) {
+        let Some(group) = state.groups.get(&self.group) else {
+            return;
+        };
+        if group.generation == self.generation {
+            return;
+        }
         let Some((generation, assignment)) = assigned(state, &self.group, self.member) else {
             return;
         };
-        if generation == self.generation {
-            return;
-        }
         self.generation = generation;
-        let committed = state.groups.get(&self.group).map(|g| &g.committed);
-        let mut positions = HashMap::new();
+        let mut positions = Vec::with_capacity(assignment.len());
         for tp in &assignment {
-            let pos = match self.positions.get(tp) {
-                Some(p) => *p,
-                None => committed
-                    .and_then(|c| c.get(&(Arc::clone(&tp.topic), tp.partition)).copied())
+            let pos = match self.assignment.iter().position(|a| a == tp) {
+                Some(i) => self.positions[i],
+                None => group
+                    .committed
+                    .get(&(Arc::clone(&tp.topic), tp.partition))
+                    .copied()
                     .unwrap_or(0),
             };
-            positions.insert(tp.clone(), pos);
+            positions.push(pos);
         }
         self.assignment = assignment;
         self.positions = positions;
@@ -369,51 +412,54 @@ impl MemorySource {
 impl Source for MemorySource {
     async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
         let max = max.max(1);
-        let mut rx = self.bus.inner.changed.subscribe();
         loop {
+            // Registered before reading the log, so an append right after the read is not missed.
+            let wake = Arc::clone(&self.wake);
+            let woken = wake.notified();
             {
                 let bus = self.bus.clone();
                 let state = bus.lock();
                 self.rebalance(&state);
                 let mut out = Vec::new();
-                for tp in &self.assignment {
-                    let pos = self.positions[tp];
+                for (tp, pos) in self.assignment.iter().zip(&mut self.positions) {
                     let Some(topic) = state.topics.get(&tp.topic) else {
                         continue;
                     };
                     let log = &topic.partitions[tp.partition as usize];
-                    let start = usize::try_from(pos).unwrap_or(usize::MAX).min(log.len());
+                    let start = usize::try_from(*pos).unwrap_or(usize::MAX).min(log.len());
                     let take = (max - out.len()).min(log.len() - start);
                     out.extend_from_slice(&log[start..start + take]);
+                    if take > 0 {
+                        *pos = log[start + take - 1].offset() + 1;
+                    }
                     if out.len() == max {
                         break;
                     }
                 }
                 if !out.is_empty() {
-                    for r in &out {
-                        let tp = TopicPartition {
-                            topic: Arc::clone(r.topic_arc()),
-                            partition: r.partition(),
-                        };
-                        self.positions.insert(tp, r.offset() + 1);
-                    }
                     return Ok(out);
                 }
             }
-            rx.changed().await.map_err(|_| TransportError::Closed)?;
+            woken.await;
         }
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, u64)]) -> Result<(), TransportError> {
         {
             let mut state = self.bus.lock();
-            let g = state.groups.entry(self.group.clone()).or_default();
+            let Some(g) = state.groups.get_mut(&self.group) else {
+                return Err(TransportError::Closed);
+            };
             for (tp, offset) in offsets {
                 let slot = g
                     .committed
                     .entry((Arc::clone(&tp.topic), tp.partition))
                     .or_insert(0);
                 *slot = (*slot).max(*offset);
+            }
+            // Only a commit that catches its group up can end a `wait_caught_up`: appends only add lag.
+            if Bus::lag_of(&state, &self.group) > 0 {
+                return Ok(());
             }
         }
         self.bus.notify();
@@ -431,9 +477,13 @@ impl Drop for MemorySource {
         {
             let mut state = self.bus.lock();
             if let Some(g) = state.groups.get_mut(&self.group) {
-                g.members.retain(|(m, _)| *m != self.member);
+                g.members.retain(|m| m.id != self.member);
                 g.generation += 1;
             }
+            for topic in state.topics.values_mut() {
+                topic.readers.retain(|(m, _)| *m != self.member);
+            }
+            Bus::wake_members(&state, &self.group);
         }
         self.bus.notify();
     }
@@ -552,5 +602,30 @@ mod tests {
         s.commit(&[(tp, recs[0].offset() + 1)]).await.unwrap();
         bus.wait_caught_up(&["g"]).await;
         assert_eq!(bus.committed("g", "t", 0), 1);
+    }
+
+    #[tokio::test]
+    async fn wait_caught_up_wakes_on_the_commit_that_catches_up() {
+        let bus = Bus::with_partitions(1);
+        let mut s = bus.subscribe("g", &["t"]).unwrap();
+        bus.append(out("t", None, "a"));
+        bus.append(out("t", None, "b"));
+        let waiter = tokio::spawn({
+            let bus = bus.clone();
+            async move { bus.wait_caught_up(&["g"]).await }
+        });
+        assert_eq!(s.poll(10).await.unwrap().len(), 2);
+        let tp = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        };
+        s.commit(&[(tp.clone(), 1)]).await.unwrap();
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "one record is still uncommitted");
+        s.commit(&[(tp, 2)]).await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+            .await
+            .expect("the last commit wakes the waiter")
+            .unwrap();
     }
 }

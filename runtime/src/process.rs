@@ -8,10 +8,10 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::headers as h;
-use crate::record::{Headers, OutRecord, Record};
+use crate::record::{Headers, NewHeaders, OutRecord, Record, Value};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Sink, TransportError};
-use crate::worker::{Context, DispatchError, ErasedWorker, HandlerError};
+use crate::worker::{Context, DispatchError, HandlerError, Worker};
 
 /// How handling a record ended. In every case but `Fatal` the record may be committed.
 #[derive(Debug)]
@@ -117,7 +117,7 @@ impl<S: Sink> Processor<S> {
     }
 
     /// Handles `record` until it succeeds, is skipped or is dead-lettered, inside a `herald.process` span.
-    pub(crate) async fn process(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+    pub(crate) async fn process<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
         let span = tracing::info_span!(
             "herald.process",
             messaging.system = "herald",
@@ -132,13 +132,15 @@ impl<S: Sink> Processor<S> {
         self.attempts(worker, record).instrument(span).await
     }
 
-    async fn attempts(&self, worker: &dyn ErasedWorker, record: Arc<Record>) -> Outcome {
+    async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
         let max = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
             let ctx = Context::new(Arc::clone(&record), self.spec, attempt);
-            let error = match worker.dispatch_boxed(&ctx, &record).await {
-                Ok(out) => match self.publish(&record, out).await {
+            let error = match worker.dispatch(&ctx, &record).await {
+                // Boxed: publishing is the largest state of a record's future (1.3 KB with it inline, 750 bytes
+                // without), and the smaller one stays in the allocator's fast path.
+                Ok(out) => match Box::pin(self.publish(&record, out)).await {
                     Ok(emitted) => {
                         tracing::debug!(attempt, emitted, "handled");
                         return Outcome::Done {
@@ -192,22 +194,29 @@ impl<S: Sink> Processor<S> {
             return Ok(0);
         }
         let ih = input.headers();
-        let causation = ih.get(h::CE_ID);
-        let correlation = ih.get(h::CORRELATION_ID).or(causation);
+        let causation = ih.value(h::CE_ID);
+        let correlation = ih.value(h::CORRELATION_ID).or(causation);
+        let parent = ih.value(h::TRACEPARENT).map(Value::as_bytes);
         let n = out.events.len();
         for e in out.events {
-            let mut headers = Headers::new();
-            let id = h::new_id();
-            headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
-            headers.insert(h::CE_TYPE, e.event_type);
-            headers.insert(h::CE_SOURCE, self.spec.name);
-            headers.insert(h::CONTENT_TYPE, h::PROTOBUF);
-            headers.insert(h::CORRELATION_ID, correlation.unwrap_or(&id).to_string());
+            // Names and constant values are shared, ids and the trace context are stored inline: only the
+            // list itself is allocated.
+            let mut headers = NewHeaders::with_capacity(8);
+            let id = Value::from_ascii(&h::id_bytes());
+            headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+            headers.push(h::CE_TYPE, Value::Static(e.event_type));
+            headers.push(h::CE_SOURCE, Value::Static(self.spec.name));
+            headers.push(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
+            headers.push(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
             if let Some(c) = causation {
-                headers.insert(h::CAUSATION_ID, c);
+                headers.push(h::CAUSATION_ID, c.clone());
             }
-            headers.insert(h::TRACEPARENT, h::child_traceparent(ih.get(h::TRACEPARENT)));
-            headers.insert(h::CE_ID, id);
+            headers.push(
+                h::TRACEPARENT,
+                Value::from_ascii(&h::child_traceparent_bytes(parent)),
+            );
+            headers.push(h::CE_ID, id);
+            let headers = headers.build();
             self.sink
                 .produce(OutRecord {
                     topic: e.topic.to_string(),

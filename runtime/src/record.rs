@@ -5,32 +5,148 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-/// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Arc<Vec<(Box<str>, Box<str>)>>);
+/// The longest value stored inline in a header (a `traceparent` is 55 bytes, an id 36).
+const INLINE: usize = 55;
+
+/// A header name: most are constants of [`crate::headers`], shared instead of copied.
+#[derive(Clone)]
+enum Name {
+    Static(&'static str),
+    Owned(Box<str>),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Owned(s) => s,
+        }
+    }
+}
+
+/// A header value: a constant (types, sources, media types), a short value stored inline (ids, trace contexts), or
+/// a longer one on the heap.
+#[derive(Clone)]
+pub(crate) enum Value {
+    Static(&'static str),
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Owned(Box<str>),
+}
+
+impl Value {
+    /// A copy of `s`, inline when it is short.
+    pub(crate) fn copy(s: &str) -> Value {
+        match Value::inline(s.as_bytes()) {
+            Some(v) => v,
+            None => Value::Owned(s.into()),
+        }
+    }
+
+    /// Generated text (ids, trace contexts): inline when short, lossy if it is not UTF-8.
+    pub(crate) fn from_ascii(s: &[u8]) -> Value {
+        match s.is_ascii().then(|| Value::inline(s)).flatten() {
+            Some(v) => v,
+            None => Value::Owned(String::from_utf8_lossy(s).into()),
+        }
+    }
+
+    /// `s` inline, if it is short enough. `s` is UTF-8: callers pass a `&str` or checked ASCII.
+    fn inline(s: &[u8]) -> Option<Value> {
+        if s.len() > INLINE {
+            return None;
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..s.len()].copy_from_slice(s);
+        Some(Value::Inline {
+            len: u8::try_from(s.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn from_string(s: String) -> Value {
+        if s.len() <= INLINE {
+            Value::copy(&s)
+        } else {
+            Value::Owned(s.into_boxed_str())
+        }
+    }
+
+    /// The value's bytes, without checking them again.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Value::Static(s) => s.as_bytes(),
+            Value::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Value::Owned(s) => s.as_bytes(),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Value::Static(s) => s,
+            // Only UTF-8 is stored inline (see `Value::inline`), so this never yields "".
+            Value::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
+            }
+            Value::Owned(s) => s,
+        }
+    }
+}
+
+/// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write). Names given as
+/// `&'static str` constants and short values (ids, `traceparent`) are stored without an allocation of their own.
+#[derive(Clone, Default)]
+pub struct Headers(Arc<Vec<(Name, Value)>>);
 
 impl Headers {
     pub fn new() -> Headers {
         Headers::default()
     }
 
+    /// Empty headers with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Headers {
+        Headers(Arc::new(Vec::with_capacity(n)))
+    }
+
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
+        self.value(name).map(Value::as_str)
+    }
+
+    /// The stored value of `name`, to copy into other headers.
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v)
     }
 
     /// Sets `name`, replacing an earlier value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
+        let name = name.into();
+        let value = Value::from_string(value.into());
         let entries = Arc::make_mut(&mut self.0);
-        match entries.iter_mut().find(|(n, _)| **n == *name) {
-            Some(slot) => slot.1 = value.into_boxed_str(),
-            None => entries.push((name.into_boxed_str(), value.into_boxed_str())),
+        match entries.iter_mut().find(|(n, _)| n.as_str() == name) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((Name::Owned(name.into_boxed_str()), value)),
+        }
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value; neither is copied.
+    pub fn insert_static(&mut self, name: &'static str, value: &'static str) {
+        self.set(name, Value::Static(value));
+    }
+
+    /// Sets the constant `name`, replacing an earlier value.
+    pub(crate) fn set(&mut self, name: &'static str, value: Value) {
+        let entries = Arc::make_mut(&mut self.0);
+        match entries.iter_mut().find(|(n, _)| n.as_str() == name) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((Name::Static(name), value)),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (&**n, &**v))
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     pub fn len(&self) -> usize {
@@ -39,6 +155,44 @@ impl Headers {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Headers")
+            .field(&self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Headers the runtime builds itself: constant names, each once, so no copy on write and no duplicate check.
+pub(crate) struct NewHeaders(Vec<(Name, Value)>);
+
+impl NewHeaders {
+    pub(crate) fn with_capacity(n: usize) -> NewHeaders {
+        NewHeaders(Vec::with_capacity(n))
+    }
+
+    /// Appends `name`, which must not be there yet.
+    pub(crate) fn push(&mut self, name: &'static str, value: Value) {
+        debug_assert!(
+            self.0.iter().all(|(n, _)| n.as_str() != name),
+            "header {name} set twice"
+        );
+        self.0.push((Name::Static(name), value));
+    }
+
+    pub(crate) fn build(self) -> Headers {
+        Headers(Arc::new(self.0))
     }
 }
 
@@ -120,5 +274,77 @@ impl OutRecord {
     /// The `ce_type` header, or `""` when absent.
     pub fn event_type(&self) -> &str {
         self.headers.get(crate::headers::CE_TYPE).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers as h;
+
+    #[test]
+    fn values_of_every_size_round_trip_and_insert_replaces() {
+        let long = "x".repeat(200);
+        let mut headers = Headers::new();
+        headers.insert("short", "abc");
+        headers.insert("long", long.as_str());
+        headers.insert_static(h::CE_TYPE, "shop.A");
+        headers.insert("empty", "");
+        assert_eq!(headers.get("short"), Some("abc"));
+        assert_eq!(headers.get("long"), Some(long.as_str()));
+        assert_eq!(headers.get(h::CE_TYPE), Some("shop.A"));
+        assert_eq!(headers.get("empty"), Some(""));
+        assert_eq!(headers.get("missing"), None);
+
+        headers.insert(h::CE_TYPE, "shop.B");
+        headers.insert_static("short", "static now");
+        assert_eq!(headers.len(), 4, "replacing keeps one entry per name");
+        assert_eq!(headers.get(h::CE_TYPE), Some("shop.B"));
+        assert_eq!(headers.get("short"), Some("static now"));
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            ["short", "long", h::CE_TYPE, "empty"],
+            "insertion order"
+        );
+    }
+
+    #[test]
+    fn clones_copy_on_write_and_equality_ignores_the_representation() {
+        let mut a = Headers::new();
+        a.insert(h::CE_ID, "0123");
+        let mut b = a.clone();
+        b.insert(h::CE_ID, "4567");
+        assert_eq!(
+            a.get(h::CE_ID),
+            Some("0123"),
+            "the clone's write left the original alone"
+        );
+        assert_ne!(a, b);
+
+        let mut built = NewHeaders::with_capacity(2);
+        built.push(h::CE_ID, Value::from_ascii(b"0123"));
+        built.push(h::CE_TYPE, Value::Static("t"));
+        let mut inserted = Headers::new();
+        inserted.insert(h::CE_ID, String::from("0123"));
+        inserted.insert(h::CE_TYPE, "t");
+        assert_eq!(built.build(), inserted);
+        assert_eq!(
+            format!("{inserted:?}"),
+            r#"Headers([("ce_id", "0123"), ("ce_type", "t")])"#
+        );
+    }
+
+    #[test]
+    fn generated_values_are_stored_as_given() {
+        let id = crate::headers::id_bytes();
+        let v = Value::from_ascii(&id);
+        assert!(matches!(v, Value::Inline { .. }));
+        assert_eq!(v.as_bytes(), id);
+        assert_eq!(v.as_str().len(), 36);
+        let long = Value::from_ascii(&[b'a'; 80]);
+        assert!(matches!(long, Value::Owned(_)));
+        assert_eq!(long.as_str(), "a".repeat(80));
+        assert_eq!(Value::from_ascii(&[0xff, b'a']).as_str(), "\u{fffd}a");
     }
 }

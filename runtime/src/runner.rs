@@ -1,21 +1,31 @@
 //! The [`Runner`]: one consumer-group member per worker, records dispatched in ordering lanes with bounded
 //! concurrency, outputs flushed before the input is committed, and graceful shutdown.
+//!
+//! Each member is one tokio task that polls its records' futures itself (a `FuturesUnordered`), with no task per
+//! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
+//! interleave on one thread at a time (they still overlap while they await); different workers run in parallel.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, Stream};
 use tokio::sync::watch;
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::process::{Outcome, Processor};
 use crate::record::Record;
 use crate::spec::{Ordering, WorkerSpec};
 use crate::transport::{Sink, Source, TopicPartition, Transport, TransportError};
-use crate::worker::{ErasedWorker, Worker};
+use crate::worker::Worker;
 
 /// Why a runner stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +84,7 @@ impl RunReport {
 /// ```
 pub struct Runner<T: Transport> {
     transport: T,
-    workers: Vec<Arc<dyn ErasedWorker>>,
+    workers: Vec<Box<dyn Launch<T>>>,
     drain_timeout: Duration,
     backoff: bool,
 }
@@ -108,7 +118,7 @@ impl<T: Transport> Runner<T> {
 
     /// Adds a worker (a generated `<Service>Router`).
     pub fn worker<W: Worker>(mut self, worker: W) -> Runner<T> {
-        self.workers.push(Arc::new(worker));
+        self.workers.push(Box::new(Launcher(worker)));
         self
     }
 
@@ -129,39 +139,14 @@ impl<T: Transport> Runner<T> {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         for worker in self.workers {
-            let spec = worker.spec();
-            let topics = spec.topics();
-            let source = self
-                .transport
-                .subscribe(spec.group, &topics)
-                .map_err(|source| RunError::Transport {
-                    worker: spec.name,
-                    source,
-                })?;
-            let member = Member {
-                source,
-                processor: Arc::new(Processor::new(self.transport.sink(), spec, self.backoff)),
-                worker,
-                spec,
-                tracks: HashMap::new(),
-                lanes: HashMap::new(),
-                busy: HashSet::new(),
-                running: HashMap::new(),
-                tasks: JoinSet::new(),
-                dirty: HashSet::new(),
-                outstanding: 0,
-                report: WorkerReport {
-                    worker: spec.name,
-                    ..WorkerReport::default()
-                },
-            };
-            let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
-            let task = tokio::spawn(
-                member
-                    .run(stop_rx.clone(), self.drain_timeout)
-                    .instrument(span),
-            );
-            tasks.push((spec.name, task));
+            let name = worker.spec().name;
+            let task = worker.launch(
+                &self.transport,
+                stop_rx.clone(),
+                self.drain_timeout,
+                self.backoff,
+            )?;
+            tasks.push((name, task));
         }
         Ok(Running { stop, tasks })
     }
@@ -200,6 +185,59 @@ async fn signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A worker added to a [`Runner`], its type erased until it starts.
+trait Launch<T: Transport>: Send + Sync {
+    fn spec(&self) -> &'static WorkerSpec;
+
+    /// Joins the worker's consumer group and spawns its member task.
+    fn launch(
+        self: Box<Self>,
+        transport: &T,
+        stop: watch::Receiver<bool>,
+        drain_timeout: Duration,
+        backoff: bool,
+    ) -> Result<MemberTask, RunError>;
+}
+
+type MemberTask = JoinHandle<Result<WorkerReport, RunError>>;
+
+struct Launcher<W>(W);
+
+impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
+    fn spec(&self) -> &'static WorkerSpec {
+        self.0.spec()
+    }
+
+    fn launch(
+        self: Box<Self>,
+        transport: &T,
+        stop: watch::Receiver<bool>,
+        drain_timeout: Duration,
+        backoff: bool,
+    ) -> Result<MemberTask, RunError> {
+        let spec = self.0.spec();
+        let topics = spec.topics();
+        let source =
+            transport
+                .subscribe(spec.group, &topics)
+                .map_err(|source| RunError::Transport {
+                    worker: spec.name,
+                    source,
+                })?;
+        let member = Member::new(
+            source,
+            Processor::new(transport.sink(), spec, backoff),
+            Arc::new(self.0),
+            spec,
+            handle::<T::Sink, W>,
+        );
+        let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
+        Ok(tokio::spawn(
+            member.run(stop, drain_timeout).instrument(span),
+        ))
     }
 }
 
@@ -246,49 +284,210 @@ impl Running {
     }
 }
 
-/// The ordering lane of a record: records of one lane run one at a time, in offset order.
+/// Fx hashing (as in rustc) for the member's maps, keyed by record keys and partitions: it is several times faster
+/// than SipHash on short keys, and flooding is bounded since the maps hold at most `max_in_flight` lanes.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// The ordering lane of a record: records of one lane run one at a time, in offset order. Partitions are indexes
+/// into the member's tracks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lane {
-    Partition(TopicPartition),
-    Key(TopicPartition, Bytes),
-    Record(TopicPartition, u64),
+    Partition(usize),
+    Key(usize, Bytes),
+    /// Unordered: every record is its own lane, so it never waits.
+    Free,
 }
 
-/// Offsets of one partition: received but unfinished, the next to receive, and the last committed.
-#[derive(Debug, Default)]
+/// Offsets of one partition: received and not finished yet, in offset order, each with whether it finished, the
+/// next to receive, and the last committed.
+#[derive(Debug)]
 struct Track {
-    pending: BTreeSet<u64>,
+    tp: TopicPartition,
+    pending: VecDeque<(u64, bool)>,
     high: u64,
     committed: u64,
+    /// Records finished since the last commit.
+    dirty: bool,
 }
 
-/// One worker's consumer-group member and its in-flight records.
-struct Member<S, K> {
+impl Track {
+    fn received(&mut self, offset: u64) {
+        match self.pending.back() {
+            Some(&(last, _)) if last >= offset => {
+                // A redelivery after a rebalance: keep the offsets sorted and unique.
+                if let Err(i) = self.pending.binary_search_by_key(&offset, |e| e.0) {
+                    self.pending.insert(i, (offset, false));
+                }
+            }
+            _ => self.pending.push_back((offset, false)),
+        }
+        self.high = self.high.max(offset + 1);
+    }
+
+    fn finished(&mut self, offset: u64) {
+        if let Ok(i) = self.pending.binary_search_by_key(&offset, |e| e.0) {
+            self.pending[i].1 = true;
+        }
+        while self.pending.front().is_some_and(|e| e.1) {
+            self.pending.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// The lowest offset not finished yet: everything before it was handled and its outputs flushed.
+    fn next_to_commit(&self) -> u64 {
+        self.pending.front().map_or(self.high, |e| e.0)
+    }
+}
+
+/// A finished record: its lane and outcome, or `None` when the handler panicked.
+struct Finished {
+    record: Arc<Record>,
+    lane: Lane,
+    outcome: Option<Outcome>,
+}
+
+/// Handles one record; the member's task polls the future (it gets no task of its own). A panic in the handler
+/// ends only this record.
+async fn handle<K: Sink, W: Worker>(
+    processor: Arc<Processor<K>>,
+    worker: Arc<W>,
+    record: Arc<Record>,
+    lane: Lane,
+) -> Finished {
+    let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
+        .catch_unwind()
+        .await
+        .ok();
+    Finished {
+        record,
+        lane,
+        outcome,
+    }
+}
+
+/// How the member makes the future that handles a record: [`handle`], whose future type has no name.
+type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F;
+
+/// How many finished records one wake-up of a member handles at most before committing.
+const FINISHED_BATCH: usize = 256;
+
+/// Waits for at least one record to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
+async fn finished<F: Future<Output = Finished>>(
+    running: &mut FuturesUnordered<F>,
+) -> Vec<Finished> {
+    std::future::poll_fn(|cx| {
+        let mut done = Vec::new();
+        while done.len() < FINISHED_BATCH {
+            match Pin::new(&mut *running).poll_next(cx) {
+                Poll::Ready(Some(f)) => done.push(f),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        if done.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(done)
+        }
+    })
+    .await
+}
+
+/// One worker's consumer-group member and its in-flight records. Records run concurrently inside the member's
+/// task: handing a record over to another task and back costs more than handling it.
+struct Member<S, K, W, F> {
     source: S,
     processor: Arc<Processor<K>>,
-    worker: Arc<dyn ErasedWorker>,
+    worker: Arc<W>,
+    /// Makes the future that handles a record ([`handle`]).
+    handle: Handler<K, W, F>,
     spec: &'static WorkerSpec,
-    tracks: HashMap<TopicPartition, Track>,
-    /// Records waiting for their lane, per busy lane.
-    lanes: HashMap<Lane, VecDeque<Arc<Record>>>,
-    busy: HashSet<Lane>,
-    running: HashMap<tokio::task::Id, (Arc<Record>, Lane)>,
-    tasks: JoinSet<Outcome>,
-    /// Partitions with records finished since the last commit.
-    dirty: HashSet<TopicPartition>,
+    tracks: Vec<Track>,
+    /// The index in `tracks` of each partition.
+    track_index: FxMap<TopicPartition, usize>,
+    /// The track found last.
+    last_track: usize,
+    /// Records waiting for their lane, per busy lane (a lane is busy while it is a key here).
+    lanes: FxMap<Lane, VecDeque<Arc<Record>>>,
+    running: FuturesUnordered<F>,
     /// Records received and not finished.
     outstanding: usize,
     report: WorkerReport,
 }
 
-fn tp_of(r: &Record) -> TopicPartition {
-    TopicPartition {
-        topic: Arc::clone(r.topic_arc()),
-        partition: r.partition(),
+impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<S, K, W, F> {
+    fn new(
+        source: S,
+        processor: Processor<K>,
+        worker: Arc<W>,
+        spec: &'static WorkerSpec,
+        handle: Handler<K, W, F>,
+    ) -> Self {
+        Member {
+            source,
+            processor: Arc::new(processor),
+            worker,
+            handle,
+            spec,
+            tracks: Vec::new(),
+            track_index: FxMap::default(),
+            last_track: 0,
+            lanes: FxMap::default(),
+            running: FuturesUnordered::new(),
+            outstanding: 0,
+            report: WorkerReport {
+                worker: spec.name,
+                ..WorkerReport::default()
+            },
+        }
     }
-}
 
-impl<S: Source, K: Sink> Member<S, K> {
     async fn run(
         mut self,
         mut stop: watch::Receiver<bool>,
@@ -306,10 +505,9 @@ impl<S: Source, K: Sink> Member<S, K> {
                         break;
                     }
                 }
-                Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
-                    self.complete(done).await?;
-                    while let Some(done) = self.tasks.try_join_next_with_id() {
-                        self.complete(done).await?;
+                done = finished(&mut self.running), if !self.running.is_empty() => {
+                    for f in done {
+                        self.complete(f).await?;
                     }
                     self.commit().await?;
                 }
@@ -323,8 +521,10 @@ impl<S: Source, K: Sink> Member<S, K> {
         }
         tracing::info!(in_flight = self.outstanding, "draining");
         let drained = tokio::time::timeout(drain_timeout, async {
-            while let Some(done) = self.tasks.join_next_with_id().await {
-                self.complete(done).await?;
+            while !self.running.is_empty() {
+                for f in finished(&mut self.running).await {
+                    self.complete(f).await?;
+                }
                 self.commit().await?;
             }
             Ok::<(), RunError>(())
@@ -338,7 +538,8 @@ impl<S: Source, K: Sink> Member<S, K> {
                     abandoned = self.outstanding,
                     "drain timeout: abandoning running handlers"
                 );
-                self.tasks.abort_all();
+                // Cancels the running handlers; their records stay uncommitted.
+                self.running = FuturesUnordered::new();
             }
         }
         self.processor
@@ -353,64 +554,93 @@ impl<S: Source, K: Sink> Member<S, K> {
         Ok(self.report)
     }
 
-    fn lane(&self, r: &Record) -> Lane {
-        let tp = tp_of(r);
+    /// The index of the track of `r`'s partition, created on first use.
+    fn track_of(&mut self, r: &Record) -> usize {
+        // Records of one poll mostly come partition by partition, and transports share the topic name.
+        if let Some(last) = self.tracks.get(self.last_track)
+            && last.tp.partition == r.partition()
+            && Arc::ptr_eq(&last.tp.topic, r.topic_arc())
+        {
+            return self.last_track;
+        }
+        let tp = TopicPartition {
+            topic: Arc::clone(r.topic_arc()),
+            partition: r.partition(),
+        };
+        if let Some(&i) = self.track_index.get(&tp) {
+            self.last_track = i;
+            return i;
+        }
+        self.tracks.push(Track {
+            tp: tp.clone(),
+            pending: VecDeque::new(),
+            high: 0,
+            committed: 0,
+            dirty: false,
+        });
+        self.last_track = self.tracks.len() - 1;
+        self.track_index.insert(tp, self.last_track);
+        self.last_track
+    }
+
+    fn lane(&self, track: usize, r: &Record) -> Lane {
         match (self.spec.ordering, r.key()) {
-            (Ordering::PerPartition, _) | (Ordering::PerKey, None) => Lane::Partition(tp),
-            (Ordering::PerKey, Some(k)) => Lane::Key(tp, k.clone()),
-            (Ordering::Unordered, _) => Lane::Record(tp, r.offset()),
+            (Ordering::PerPartition, _) | (Ordering::PerKey, None) => Lane::Partition(track),
+            (Ordering::PerKey, Some(k)) => Lane::Key(track, k.clone()),
+            (Ordering::Unordered, _) => Lane::Free,
         }
     }
 
     fn enqueue(&mut self, r: Arc<Record>) {
-        let track = self.tracks.entry(tp_of(&r)).or_default();
-        track.pending.insert(r.offset());
-        track.high = track.high.max(r.offset() + 1);
+        let track = self.track_of(&r);
+        self.tracks[track].received(r.offset());
         self.outstanding += 1;
-        let lane = self.lane(&r);
-        if self.busy.contains(&lane) {
-            self.lanes.entry(lane).or_default().push_back(r);
-        } else {
-            self.busy.insert(lane.clone());
-            self.spawn(r, lane);
+        let lane = self.lane(track, &r);
+        if matches!(lane, Lane::Free) {
+            self.start(r, lane);
+            return;
         }
-    }
-
-    fn spawn(&mut self, r: Arc<Record>, lane: Lane) {
-        let (worker, processor, record) = (
-            Arc::clone(&self.worker),
-            Arc::clone(&self.processor),
-            Arc::clone(&r),
-        );
-        let handle = self
-            .tasks
-            .spawn(async move { processor.process(&*worker, record).await });
-        self.running.insert(handle.id(), (r, lane));
-    }
-
-    /// Starts the next record of `lane`, or frees the lane.
-    fn next_in_lane(&mut self, lane: Lane) {
-        let next = self.lanes.get_mut(&lane).and_then(VecDeque::pop_front);
-        match next {
-            Some(r) => self.spawn(r, lane),
-            None => {
-                self.lanes.remove(&lane);
-                self.busy.remove(&lane);
+        match self.lanes.entry(lane) {
+            Entry::Occupied(mut waiting) => waiting.get_mut().push_back(r),
+            Entry::Vacant(free) => {
+                let lane = free.key().clone();
+                free.insert(VecDeque::new());
+                self.start(r, lane);
             }
         }
     }
 
-    async fn complete(
-        &mut self,
-        done: Result<(tokio::task::Id, Outcome), JoinError>,
-    ) -> Result<(), RunError> {
-        let (id, outcome) = match done {
-            Ok((id, outcome)) => (id, Some(outcome)),
-            Err(e) => (e.id(), if e.is_panic() { None } else { return Ok(()) }),
+    fn start(&mut self, r: Arc<Record>, lane: Lane) {
+        let future = (self.handle)(
+            Arc::clone(&self.processor),
+            Arc::clone(&self.worker),
+            r,
+            lane,
+        );
+        self.running.push(future);
+    }
+
+    /// Starts the next record of `lane`, or frees the lane.
+    fn next_in_lane(&mut self, lane: Lane) {
+        if matches!(lane, Lane::Free) {
+            return;
+        }
+        // Most lanes have nothing waiting: one lookup frees them.
+        let Some(mut waiting) = self.lanes.remove(&lane) else {
+            return;
         };
-        let Some((record, lane)) = self.running.remove(&id) else {
-            return Ok(());
-        };
+        if let Some(r) = waiting.pop_front() {
+            self.lanes.insert(lane.clone(), waiting);
+            self.start(r, lane);
+        }
+    }
+
+    async fn complete(&mut self, done: Finished) -> Result<(), RunError> {
+        let Finished {
+            record,
+            lane,
+            outcome,
+        } = done;
         match outcome {
             Some(Outcome::Done { emitted, attempts }) => {
                 self.report.processed += 1;
@@ -442,10 +672,8 @@ impl<S: Source, K: Sink> Member<S, K> {
         }
         self.outstanding -= 1;
         self.next_in_lane(lane);
-        let tp = tp_of(&record);
-        let track = self.tracks.entry(tp.clone()).or_default();
-        track.pending.remove(&record.offset());
-        self.dirty.insert(tp);
+        let track = self.track_of(&record);
+        self.tracks[track].finished(record.offset());
         Ok(())
     }
 
@@ -453,12 +681,14 @@ impl<S: Source, K: Sink> Member<S, K> {
     /// was handled and its outputs flushed.
     async fn commit(&mut self) -> Result<(), RunError> {
         let mut offsets = Vec::new();
-        for tp in self.dirty.drain() {
-            let track = self.tracks.entry(tp.clone()).or_default();
-            let next = track.pending.first().copied().unwrap_or(track.high);
+        for track in &mut self.tracks {
+            if !std::mem::take(&mut track.dirty) {
+                continue;
+            }
+            let next = track.next_to_commit();
             if next > track.committed {
                 track.committed = next;
-                offsets.push((tp, next));
+                offsets.push((track.tp.clone(), next));
             }
         }
         if offsets.is_empty() {
@@ -471,5 +701,88 @@ impl<S: Source, K: Sink> Member<S, K> {
                 worker: self.spec.name,
                 source,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use super::*;
+
+    fn track() -> Track {
+        Track {
+            tp: TopicPartition {
+                topic: Arc::from("t"),
+                partition: 0,
+            },
+            pending: VecDeque::new(),
+            high: 0,
+            committed: 0,
+            dirty: false,
+        }
+    }
+
+    #[test]
+    fn commits_stop_at_the_lowest_unfinished_offset() {
+        let mut t = track();
+        for o in 10..15 {
+            t.received(o);
+        }
+        assert_eq!(t.next_to_commit(), 10);
+        t.finished(12);
+        t.finished(11);
+        assert_eq!(t.next_to_commit(), 10, "10 is still running");
+        assert!(t.dirty);
+        t.finished(10);
+        assert_eq!(t.next_to_commit(), 13);
+        t.finished(14);
+        t.finished(13);
+        assert_eq!(t.next_to_commit(), 15, "everything received is finished");
+        assert!(t.pending.is_empty());
+    }
+
+    #[test]
+    fn redelivered_offsets_stay_sorted_and_unique() {
+        let mut t = track();
+        for o in [5, 6, 9] {
+            t.received(o);
+        }
+        // After a rebalance the partition comes back from its committed offset.
+        for o in [3, 5, 6, 7] {
+            t.received(o);
+        }
+        let offsets: Vec<u64> = t.pending.iter().map(|e| e.0).collect();
+        assert_eq!(offsets, [3, 5, 6, 7, 9]);
+        assert_eq!(t.high, 10);
+        t.finished(3);
+        t.finished(5);
+        assert_eq!(t.next_to_commit(), 6);
+        // A second completion of an offset already gone changes nothing.
+        t.finished(3);
+        assert_eq!(t.next_to_commit(), 6);
+    }
+
+    #[test]
+    fn fx_hashes_whole_keys() {
+        let build = BuildHasherDefault::<FxHasher>::default();
+        let a = Lane::Key(0, Bytes::from_static(b"order-00000001"));
+        let b = Lane::Key(0, Bytes::from_static(b"order-00000002"));
+        let c = Lane::Key(1, Bytes::from_static(b"order-00000001"));
+        assert_eq!(build.hash_one(&a), build.hash_one(a.clone()));
+        assert_ne!(
+            build.hash_one(&a),
+            build.hash_one(&b),
+            "the tail of the key counts"
+        );
+        assert_ne!(
+            build.hash_one(&a),
+            build.hash_one(&c),
+            "the partition counts"
+        );
+        assert_ne!(
+            build.hash_one(Lane::Partition(0)),
+            build.hash_one(Lane::Partition(1))
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::memory::{Bus, MemorySink};
 pub use crate::process::DeadLetter;
 use crate::process::{Outcome, Processor};
 use crate::publisher::Publisher;
-use crate::record::{Headers, OutRecord, Record};
+use crate::record::{NewHeaders, OutRecord, Record, Value};
 use crate::runner::{RunError, RunReport, Runner, Running};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Delivery, Sink, TransportError};
@@ -45,12 +45,13 @@ impl Sink for CaptureSink {
             .records
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        records.push(record.clone());
-        Ok(Delivery {
-            topic: record.topic,
+        let delivery = Delivery {
+            topic: record.topic.clone(),
             partition: 0,
-            offset: records.len() as u64 - 1,
-        })
+            offset: records.len() as u64,
+        };
+        records.push(record);
+        Ok(delivery)
     }
 
     async fn flush(&self) -> Result<(), TransportError> {
@@ -150,11 +151,11 @@ impl<W: Worker> Harness<W> {
 
     /// Handles `event` as if it arrived on `topic`.
     pub async fn given_on<E: Event>(&mut self, topic: &str, event: &E) -> Captured {
-        self.given_raw(
+        self.given_record(
             topic,
-            E::TYPE,
+            Some(Value::Static(E::TYPE)),
             event.key().to_bytes(),
-            event.encode_to_vec(),
+            event.encode_to_vec().into(),
         )
         .await
     }
@@ -167,23 +168,40 @@ impl<W: Worker> Harness<W> {
         key: Option<Bytes>,
         payload: impl Into<Bytes>,
     ) -> Captured {
-        let mut headers = Headers::new();
-        let id = h::new_id();
-        headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
-        if !event_type.is_empty() {
-            headers.insert(h::CE_TYPE, event_type);
+        let event_type = (!event_type.is_empty()).then(|| Value::copy(event_type));
+        self.given_record(topic, event_type, key, payload.into())
+            .await
+    }
+
+    /// Handles a record with the harness's headers.
+    async fn given_record(
+        &mut self,
+        topic: &str,
+        event_type: Option<Value>,
+        key: Option<Bytes>,
+        payload: Bytes,
+    ) -> Captured {
+        let mut headers = NewHeaders::with_capacity(6);
+        let id = Value::from_ascii(&h::id_bytes());
+        headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+        if let Some(t) = event_type {
+            headers.push(h::CE_TYPE, t);
         }
-        headers.insert(h::CE_SOURCE, "herald-harness");
-        headers.insert(h::CORRELATION_ID, id.as_str());
-        headers.insert(h::TRACEPARENT, h::child_traceparent(None));
-        headers.insert(h::CE_ID, id);
+        headers.push(h::CE_SOURCE, Value::Static("herald-harness"));
+        headers.push(h::CORRELATION_ID, id.clone());
+        headers.push(
+            h::TRACEPARENT,
+            Value::from_ascii(&h::child_traceparent_bytes(None)),
+        );
+        headers.push(h::CE_ID, id);
+        let headers = headers.build();
         let record = Arc::new(Record::new(
             Arc::from(topic),
             0,
             self.next_offset,
             key,
             headers,
-            payload.into(),
+            payload,
         ));
         self.next_offset += 1;
         self.last = Some(Arc::clone(&record));

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,32 +27,6 @@ pub trait Worker: Send + Sync + 'static {
         ctx: &Context,
         record: &Record,
     ) -> impl Future<Output = Result<OutBuffer, DispatchError>> + Send;
-}
-
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The object-safe form of [`Worker`], so that a runner holds workers of different types.
-pub(crate) trait ErasedWorker: Send + Sync + 'static {
-    fn spec(&self) -> &'static WorkerSpec;
-    fn dispatch_boxed<'a>(
-        &'a self,
-        ctx: &'a Context,
-        record: &'a Record,
-    ) -> BoxFuture<'a, Result<OutBuffer, DispatchError>>;
-}
-
-impl<W: Worker> ErasedWorker for W {
-    fn spec(&self) -> &'static WorkerSpec {
-        Worker::spec(self)
-    }
-
-    fn dispatch_boxed<'a>(
-        &'a self,
-        ctx: &'a Context,
-        record: &'a Record,
-    ) -> BoxFuture<'a, Result<OutBuffer, DispatchError>> {
-        Box::pin(self.dispatch(ctx, record))
-    }
 }
 
 /// What a handler knows about the record it handles.
@@ -111,11 +84,49 @@ pub(crate) struct Emitted {
     pub payload: Bytes,
 }
 
+/// Emitted events in order; the first is stored inline since most handlers emit one event.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Events {
+    first: Option<Emitted>,
+    rest: Vec<Emitted>,
+}
+
+impl Events {
+    fn push(&mut self, e: Emitted) {
+        if self.first.is_none() {
+            self.first = Some(e);
+        } else {
+            self.rest.push(e);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Emitted> {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+impl IntoIterator for Events {
+    type Item = Emitted;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Emitted>, std::vec::IntoIter<Emitted>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
 /// The events a handler emitted, in order. They are published after the handler returns `Ok`, before its input is
 /// committed. Handlers reach it only through their generated typed emitter.
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct OutBuffer {
-    pub(crate) events: Vec<Emitted>,
+    pub(crate) events: Events,
 }
 
 impl OutBuffer {

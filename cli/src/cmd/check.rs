@@ -41,6 +41,12 @@ pub struct CheckArgs {
     password: Option<String>,
     #[arg(long, env = "HERALD_REGISTRY_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// PEM file of certificate authorities to trust for an `https://` registry, besides the system's.
+    #[arg(long, env = "HERALD_REGISTRY_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// PEM file with a client certificate chain and its private key (mutual TLS).
+    #[arg(long, env = "HERALD_REGISTRY_CLIENT_CERT", value_name = "FILE")]
+    client_cert: Option<PathBuf>,
     /// The project file (default: ./herald.yaml if present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -65,6 +71,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             user: args.user.clone(),
             password: args.password.clone(),
             token: args.token.clone(),
+            ca_cert: args.ca_cert.clone(),
+            client_cert: args.client_cert.clone(),
         })?;
         against_registry(&project, &new, &client)?
     } else {
@@ -301,6 +309,7 @@ fn against_registry(
     let mut checked = 0;
     let roots = &project.file.proto.roots;
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    let mut subjects: BTreeMap<String, String> = BTreeMap::new();
     for schema in &new.schemas {
         let text = &new.texts[&schema.path];
         let (subject, parsed_avro) = match schema.kind {
@@ -310,6 +319,12 @@ fn against_registry(
             }
             Kind::Protobuf => (schema.subject(None), None),
         };
+        if let Some(first) = subjects.insert(subject.clone(), schema.path.clone()) {
+            crate::project::ensure_distinct_subjects([
+                (first.as_str(), subject.as_str()),
+                (schema.path.as_str(), subject.as_str()),
+            ])?;
+        }
         let versions = client.versions(&subject, false)?;
         if versions.is_empty() {
             continue;

@@ -197,6 +197,11 @@ pub fn register(args: RegisterArgs) -> anyhow::Result<ExitCode> {
         );
         subjects.insert(s.path.clone(), s.subject(name.as_deref()));
     }
+    crate::project::ensure_distinct_subjects(
+        subjects
+            .iter()
+            .map(|(path, subject)| (path.as_str(), subject.as_str())),
+    )?;
     for s in snap.schemas.iter().filter(|s| s.kind == Kind::Avro) {
         let mut list = Vec::new();
         for r in &s.references {

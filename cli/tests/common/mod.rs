@@ -23,6 +23,8 @@ pub fn herald(dir: &Path, args: &[&str]) -> Run {
         .env_remove("HERALD_REGISTRY_USER")
         .env_remove("HERALD_REGISTRY_PASSWORD")
         .env_remove("HERALD_REGISTRY_TOKEN")
+        .env_remove("HERALD_REGISTRY_CA_CERT")
+        .env_remove("HERALD_REGISTRY_CLIENT_CERT")
         .output()
         .expect("run herald");
     Run {
