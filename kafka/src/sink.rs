@@ -102,9 +102,10 @@ impl ProducerContext for SinkContext {
             }),
             Err((e, _)) => Err(e.clone()),
         };
+        // Out of flight before the producer hears of it, so that its next step (a commit) sees the record done.
+        self.flight.finish(pending.seq);
         // The receiver is gone when the produce future was dropped; the record is delivered all the same.
         let _ = pending.reply.send(outcome);
-        self.flight.finish(pending.seq);
     }
 }
 
@@ -199,5 +200,35 @@ impl Sink for KafkaSink {
     async fn flush(&self) -> Result<(), TransportError> {
         self.flight.wait().await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn flush_waits_for_the_records_produced_before_it_only() {
+        let flight = Arc::new(Flight::default());
+        let first = flight.start();
+        let second = flight.start();
+        let waiting = tokio::spawn({
+            let flight = Arc::clone(&flight);
+            async move { flight.wait().await }
+        });
+        tokio::task::yield_now().await;
+        // A record started after the flush does not hold it back.
+        let later = flight.start();
+        flight.finish(second);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        flight.finish(first);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("flush returns once the earlier records are done")
+            .unwrap();
+        assert_eq!(flight.len(), 1);
+        flight.finish(later);
+        assert_eq!(flight.len(), 0);
     }
 }

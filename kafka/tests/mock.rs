@@ -294,7 +294,7 @@ async fn a_rebalance_in_the_middle_loses_nothing() {
         .start()
         .unwrap();
     // The mock broker completes the rebalance within its session timeout minus a second.
-    tokio::time::sleep(Duration::from_millis(6_500)).await;
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
     for i in 150..300 {
         publisher
             .publish(&order(&format!("o-{i}"), 100, cards::OK))

@@ -68,7 +68,7 @@ impl Cluster {
             config = config.set("debug", debug);
         }
         config
-            .set("session.timeout.ms", "6000")
+            .set("session.timeout.ms", "4000")
             .set("heartbeat.interval.ms", "100")
             .set("topic.metadata.refresh.interval.ms", "1000")
             .with_revoke_drain_timeout(Duration::from_secs(5))
