@@ -164,7 +164,7 @@ impl Shared {
             Ok(()) => {
                 txn.stats.committed.fetch_add(1, Ordering::Relaxed);
                 txn.producer.begin_transaction()?;
-                tracing::debug!(partitions = offsets.len(), "transaction committed");
+                tracing::debug!(?offsets, "transaction committed");
                 self.ready.notify_one();
                 Ok(())
             }
@@ -337,6 +337,8 @@ pub struct KafkaSource {
     shared: Arc<Shared>,
     consumer: Option<Arc<BaseConsumer<MemberContext>>>,
     thread: Option<JoinHandle<()>>,
+    /// Signalled by the polling thread once the consumer is closed.
+    closed: Mutex<std::sync::mpsc::Receiver<()>>,
     group: String,
 }
 
@@ -383,17 +385,24 @@ impl KafkaSource {
         }
         consumer.subscribe(topics)?;
         let consumer = Arc::new(consumer);
+        let (closed_tx, closed) = std::sync::mpsc::channel();
         let thread = {
             let (consumer, shared) = (Arc::clone(&consumer), Arc::clone(&shared));
             std::thread::Builder::new()
                 .name(format!("herald-kafka-{group}"))
-                .spawn(move || poll_loop(&consumer, &shared))
+                .spawn(move || {
+                    poll_loop(&consumer, &shared);
+                    // The last reference: closing leaves the group and commits (revocation callback).
+                    drop(consumer);
+                    let _ = closed_tx.send(());
+                })
                 .map_err(|e| KafkaError::Config(format!("cannot start the polling thread: {e}")))?
         };
         Ok(KafkaSource {
             shared,
             consumer: Some(consumer),
             thread: Some(thread),
+            closed: Mutex::new(closed),
             group: group.to_string(),
         })
     }
@@ -643,6 +652,7 @@ impl Source for KafkaSource {
                     if self.shared.txn.is_some() && st.txn_since.is_none() {
                         st.txn_since = Some(Instant::now());
                     }
+                    tracing::trace!(records = records.len(), "handed out");
                     return Ok(records);
                 } else if let Some(since) = st.txn_since {
                     wait = self
@@ -712,14 +722,28 @@ impl Source for KafkaSource {
     }
 }
 
+/// How long dropping a source waits for its consumer to close (leave the group, commit) before letting it finish
+/// in the background.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
 impl Drop for KafkaSource {
     fn drop(&mut self) {
-        // The polling thread holds the last reference to the consumer: it closes it (leaving the group and
-        // committing what the worker committed) off the async runtime.
+        // The polling thread holds the last reference to the consumer: it closes it, leaving the group and
+        // committing what the worker committed. Waiting for that here means a process that exits right after its
+        // runner stops does not lose its last commits.
         self.consumer = None;
         self.shared.closing.store(true, Ordering::Release);
         self.shared.committed.notify_all();
         self.shared.wake.wake();
-        drop(self.thread.take());
+        let closed = self
+            .closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv_timeout(CLOSE_WAIT);
+        if closed.is_ok()
+            && let Some(thread) = self.thread.take()
+        {
+            let _ = thread.join();
+        }
     }
 }
