@@ -106,19 +106,69 @@ impl Gen<'_> {
     }
 
     fn package(&self, pkg: &str, events: &[&EventDef], workers: &[&WorkerDef]) -> TokenStream {
-        let events = events.iter().map(|e| self.event(e));
+        let files = self.file_closure(events);
+        let file_statics = files.iter().map(|f| self.proto_file(f, &files));
+        let events = events.iter().map(|e| self.event(e, &files));
         let workers = workers.iter().map(|w| self.worker(pkg, w));
         quote! {
+            #(#file_statics)*
             #(#events)*
             #(#workers)*
         }
     }
 
-    fn event(&self, e: &EventDef) -> TokenStream {
+    /// The import paths of the files of `events` and their imports, sorted: the `.proto` files the package embeds.
+    fn file_closure(&self, events: &[&EventDef]) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&str> = events.iter().map(|e| e.file.as_str()).collect();
+        while let Some(f) = stack.pop() {
+            if seen.insert(f.to_string())
+                && let Some(def) = self.ir.files.get(f)
+            {
+                stack.extend(def.imports.iter().map(String::as_str));
+            }
+        }
+        seen.into_iter().collect()
+    }
+
+    /// The static holding an embedded `.proto` file, named by its position in the package's `files`.
+    fn proto_file_ident(path: &str, files: &[String]) -> Ident {
+        let i = files
+            .iter()
+            .position(|f| f == path)
+            .expect("the file is embedded");
+        format_ident!("__HERALD_PROTO_{}", i)
+    }
+
+    fn proto_file(&self, path: &str, files: &[String]) -> TokenStream {
+        let rt = self.rt();
+        let name = Self::proto_file_ident(path, files);
+        let def = &self.ir.files[path];
+        let file_lit = lit(path);
+        let source = lit(&def.source);
+        let imports = def.imports.iter().map(|i| Self::proto_file_ident(i, files));
+        let doc = lit(&format!(" `{path}`, embedded for the schema registry."));
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            pub static #name: #rt::ProtoFile = #rt::ProtoFile {
+                name: #file_lit,
+                source: #source,
+                imports: &[#(&#imports),*],
+            };
+        }
+    }
+
+    fn event(&self, e: &EventDef, files: &[String]) -> TokenStream {
         let rt = self.rt();
         let ty = path(&Paths::local_path(&e.full_name, &e.package));
         let type_name = lit(&e.full_name);
         let topic = lit(&e.topic);
+        let file = Self::proto_file_ident(&e.file, files);
+        let index = e
+            .message_index
+            .iter()
+            .map(|&i| proc_macro2::Literal::u32_unsuffixed(i));
         let key = match &e.key {
             None => quote!(#rt::Key::None),
             Some(k) => {
@@ -152,6 +202,11 @@ impl Gen<'_> {
             impl #rt::Event for #ty {
                 const TYPE: &'static str = #type_name;
                 const TOPIC: &'static str = #topic;
+                const SCHEMA: &'static #rt::EventSchema = &#rt::EventSchema {
+                    full_name: #type_name,
+                    file: &#file,
+                    message_index: &[#(#index),*],
+                };
                 fn key(&self) -> #rt::Key<'_> {
                     #key
                 }

@@ -79,6 +79,23 @@ pub struct EventDef {
     pub package: String,
     pub topic: String,
     pub key: Option<KeyField>,
+    /// The import path of the file that declares it (a key of [`Ir::files`]).
+    pub file: String,
+    /// Its path in the file for the Confluent wire format: index among the file's top-level messages, then among
+    /// the nested messages of each enclosing message (map entries count, as in `DescriptorProto.nested_type`).
+    pub message_index: Vec<u32>,
+}
+
+/// A `.proto` file embedded in generated code for the registry: an event's file or one of its imports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtoFileDef {
+    /// The import path.
+    pub path: String,
+    /// The source text.
+    pub source: String,
+    /// Import paths of its imports, in order, without well-known types (`google/protobuf/*`), which registries
+    /// know.
+    pub imports: Vec<String>,
 }
 
 /// Record ordering of a worker.
@@ -136,6 +153,8 @@ pub struct Ir {
     pub events: BTreeMap<String, EventDef>,
     /// Workers in file order.
     pub workers: Vec<WorkerDef>,
+    /// The files of the events and their imports, transitively, by import path.
+    pub files: BTreeMap<String, ProtoFileDef>,
 }
 
 /// Default `max_in_flight`.
@@ -156,6 +175,7 @@ pub fn extract(module: &Module) -> Result<Ir, ValidationErrors> {
     let mut ir = Ir::default();
     for m in module.messages() {
         if let Some(ev) = cx.event(m) {
+            embed_file(module, m.file, &mut ir.files);
             ir.events.insert(ev.full_name.clone(), ev);
         }
     }
@@ -246,6 +266,58 @@ fn leaves<'a>(module: &Module, options: &'a [OptionSetting], ext: &str) -> Vec<L
     out
 }
 
+/// Whether registries know `path` without being sent it: the well-known types.
+pub fn is_well_known(path: &str) -> bool {
+    path.starts_with("google/protobuf/")
+}
+
+/// Adds `file` and its imports (well-known types excluded), transitively, to `files`.
+fn embed_file(module: &Module, file: FileId, files: &mut BTreeMap<String, ProtoFileDef>) {
+    let f = module.file(file);
+    if files.contains_key(&f.path) || is_well_known(&f.path) {
+        return;
+    }
+    let imports: Vec<&herald_schema::proto::Dependency> = f
+        .dependencies
+        .iter()
+        .filter(|d| !is_well_known(&d.path))
+        .collect();
+    files.insert(
+        f.path.clone(),
+        ProtoFileDef {
+            path: f.path.clone(),
+            source: f.text().to_string(),
+            imports: imports.iter().map(|d| d.path.clone()).collect(),
+        },
+    );
+    for d in imports {
+        embed_file(module, d.file, files);
+    }
+}
+
+/// The message-index path of `m` in its file.
+fn message_index(module: &Module, m: &Message) -> Vec<u32> {
+    let mut path = Vec::new();
+    let mut current = m;
+    loop {
+        let siblings = match current.parent {
+            Some(p) => &module.message(p).messages,
+            None => &module.file(current.file).messages,
+        };
+        let i = siblings
+            .iter()
+            .position(|&id| id == current.id)
+            .expect("a message is among its parent's messages");
+        path.push(u32::try_from(i).expect("message count fits u32"));
+        match current.parent {
+            Some(p) => current = module.message(p),
+            None => break,
+        }
+    }
+    path.reverse();
+    path
+}
+
 struct Cx<'m> {
     module: &'m Module,
     errors: Vec<ValidationError>,
@@ -327,12 +399,14 @@ impl Cx<'_> {
             Some((name, span)) if !name.is_empty() => Some(self.key_field(m, &name, span)?),
             _ => None,
         };
-        let package = self.module.file(m.file).package.clone().unwrap_or_default();
+        let file = self.module.file(m.file);
         Some(EventDef {
             full_name: m.full_name.clone(),
-            package,
+            package: file.package.clone().unwrap_or_default(),
             topic,
             key,
+            file: file.path.clone(),
+            message_index: message_index(self.module, m),
         })
     }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::http::{JSON_MARKER, Params, json_body};
-use crate::registry::{Registry, SchemaRequest, VersionId};
+use crate::registry::{Registry, Rendering, SchemaRequest, VersionId};
 
 type AppState = State<Arc<Registry>>;
 type ApiResult = Result<Response, ApiError>;
@@ -184,9 +184,20 @@ async fn schema_by_id(
         id_param(&id)?,
         p.get("subject"),
         p.flag("fetchMaxId"),
-        p.get("format"),
+        rendering(&p),
     )
     .await?)
+}
+
+/// `format` and `referenceFormat` (the Python client's snake-case `reference_format` is ignored, as Confluent
+/// ignores it).
+fn rendering(p: &Params) -> Rendering<'_> {
+    Rendering {
+        format: p.get("format"),
+        qualified_references: p
+            .get("referenceFormat")
+            .is_some_and(|f| f.eq_ignore_ascii_case("qualified")),
+    }
 }
 
 async fn schema_text_by_id(
@@ -328,7 +339,7 @@ async fn get_version(
         &subject,
         VersionId::parse(&version)?,
         p.flag("deleted"),
-        p.get("format"),
+        rendering(&p),
     )
     .await?)
 }
@@ -344,7 +355,7 @@ async fn get_version_schema(
             &subject,
             VersionId::parse(&version)?,
             p.flag("deleted"),
-            p.get("format"),
+            rendering(&p),
         )
         .await?;
     text(
@@ -493,8 +504,8 @@ async fn put_global_mode(
     )
 }
 
-async fn delete_global_mode(State(r): AppState) -> ApiResult {
-    ok(r.delete_mode(None).await?)
+async fn delete_global_mode(State(r): AppState, RawQuery(q): RawQuery) -> ApiResult {
+    ok(r.delete_mode(None, params(q).flag("recursive")).await?)
 }
 
 async fn get_mode(
@@ -524,8 +535,13 @@ async fn put_mode(
     .await?)
 }
 
-async fn delete_mode(State(r): AppState, Path(subject): Path<String>) -> ApiResult {
-    ok(r.delete_mode(Some(&subject)).await?)
+async fn delete_mode(
+    State(r): AppState,
+    Path(subject): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    ok(r.delete_mode(Some(&subject), params(q).flag("recursive"))
+        .await?)
 }
 
 // ----- contexts -----

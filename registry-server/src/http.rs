@@ -218,6 +218,78 @@ pub async fn rewrite(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Confluent's `AliasFilter`: when the subject-level config of a subject names an `alias`, requests to that
+/// subject are served by the alias (qualified with the subject's context when unqualified). Rewritten: the path
+/// segment after `subjects` (so also `/compatibility/subjects/{s}/...`) and the `subject` parameter of
+/// `/schemas/ids/...`; `/config/{s}` and `/mode/{s}` keep addressing the subject itself. One hop, as in Confluent.
+pub async fn aliases(
+    State(registry): State<Arc<Registry>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    match alias_uri(&registry, req.uri()).await {
+        Ok(Some(uri)) => *req.uri_mut() = uri,
+        Ok(None) => {}
+        Err(e) => return finish(e.into_response(), V1),
+    }
+    next.run(req).await
+}
+
+/// Characters escaped in a rewritten path segment or query value.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+async fn alias_uri(registry: &Registry, uri: &Uri) -> Result<Option<Uri>, ApiError> {
+    let path = uri.path();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut segs: Vec<String> = path.split('/').map(str::to_owned).collect();
+    let mut changed = false;
+    if let Some(i) = segs.iter().position(|s| s == "subjects")
+        && let Some(seg) = segs.get(i + 1)
+        && !seg.is_empty()
+        && let Some(target) = registry.alias_of(&decode(seg)).await?
+    {
+        segs[i + 1] = percent_encoding::utf8_percent_encode(&target, COMPONENT).to_string();
+        changed = true;
+    }
+    let mut query = uri.query().map(str::to_owned);
+    if path.starts_with("/schemas/ids/")
+        && let Some(q) = &query
+    {
+        let mut parts: Vec<String> = q.split('&').map(str::to_owned).collect();
+        for part in &mut parts {
+            if let Some(value) = part.strip_prefix("subject=")
+                && let Some(target) = registry.alias_of(&decode(&value.replace('+', " "))).await?
+            {
+                *part = format!(
+                    "subject={}",
+                    percent_encoding::utf8_percent_encode(&target, COMPONENT)
+                );
+                changed = true;
+            }
+        }
+        query = Some(parts.join("&"));
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let new_path = segs.join("/");
+    let text = match query {
+        Some(q) => format!("{new_path}?{q}"),
+        None => new_path,
+    };
+    text.parse::<Uri>()
+        .map(Some)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid path after resolving an alias: {e}")))
+}
+
 /// Per-route layer: metrics, media type negotiation, headers and JSON error bodies.
 pub async fn conventions(
     State(registry): State<Arc<Registry>>,

@@ -23,17 +23,23 @@
 //!
 //! Known differences from Confluent Schema Registry 8.x (see `shared/research/registry-api.md`):
 //! * Protobuf schemas are validated with Herald's `.proto` front end (imports resolved through the references) and
-//!   stored as sent (trimmed), not re-printed in Wire's canonical form, so differently formatted copies of one
-//!   `.proto` get different ids; `normalize=true` has no effect on them. Compatibility uses `herald-compat`'s
-//!   `CONFLUENT` rules; a schema stored as a base64 descriptor has no `.proto` model, so a check involving one is
-//!   refused with 422/42201 (no verdict is guessed) unless the level is `NONE`. JSON Schema subjects are stored
-//!   compacted and refused the same way for checks, as no JSON Schema engine exists yet.
+//!   stored in Confluent's canonical print (`herald_schema::proto::print`; base64 descriptors converted to it,
+//!   see that module for where the text deliberately differs from Confluent's). Lookups and idempotent
+//!   registrations also match a version with the same normalized print, which Confluent does not do (there a
+//!   schema sent as a descriptor and as `.proto` text are two schemas). Compatibility uses `herald-compat`'s
+//!   `CONFLUENT` rules. JSON Schema subjects are stored compacted and compatibility checks of them are refused
+//!   with 422/42201 (no verdict is guessed), as no JSON Schema engine exists yet.
 //! * Avro schemas with references are stored as the request's JSON, compacted (key order kept), not re-printed.
-//! * Not implemented: `POST /subjects/{s}/versions/{v}/tags`, associations, DEK registry, exporters, subject
-//!   aliases (`alias` is stored but not resolved), `validateFields`, `DELETE /mode?recursive`,
-//!   `format=resolved` and `referenceFormat`, hard-deleting soft-deleted leftovers when switching to IMPORT.
-//! * The id cache is per process: after a hard delete, other replicas may keep answering the removed id until
-//!   they restart (the content they return is still the content that id had).
+//! * Not implemented, deliberately: `/dek-registry` (client-side field encryption keys), `/exporters` (Confluent
+//!   Platform schema linking), associations and `POST /subjects/{s}/versions/{v}/tags` (the data-catalog
+//!   families): none is used by the serializers, and each is a subsystem of its own (ARCHITECTURE.md says why).
+//!   Also not done: hard-deleting soft-deleted leftovers when switching to IMPORT.
+//! * Implemented as Confluent describes them: subject aliases (config `alias`, resolved like `AliasFilter`),
+//!   `validateFields` (reserved-field checks from `confluent:reserved`), `DELETE /mode?recursive`,
+//!   `format=resolved` (Avro) and `referenceFormat=qualified`.
+//! * The id cache is per process; on PostgreSQL a hard delete notifies every replica at commit
+//!   (`LISTEN`/`NOTIFY`), which then drops the id, so another replica may answer a hard-deleted id only for the
+//!   moment the notification takes to arrive.
 //!
 //! Module map: [`config`] (settings), `api` (routes), `http` (media types, rewriting, error bodies), `registry`
 //! (Confluent's semantics), `store` (SQL and migrations), `schema_types` (parsing, canonical forms and
@@ -93,7 +99,12 @@ pub async fn run(
     let store = store::Store::connect(&config.database_url, config.max_connections).await?;
     let limit = config.max_body_bytes;
     let registry = Arc::new(registry::Registry::new(store, config));
+    // Replicas on one PostgreSQL database learn of each other's hard deletes (their id caches drop the ids).
+    let follower = (registry.store.backend() == store::Backend::Postgres)
+        .then(|| tokio::spawn(registry.clone().follow_evictions()));
     let router = api::router(registry.clone()).layer(DefaultBodyLimit::max(limit));
+    let router =
+        axum::middleware::from_fn_with_state(registry.clone(), http::aliases).layer(router);
     let app = axum::middleware::from_fn(http::rewrite).layer(router);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "herald registry listening");
@@ -101,6 +112,9 @@ pub async fn run(
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown)
         .await?;
+    if let Some(task) = follower {
+        task.abort();
+    }
     registry.store.close().await;
     Ok(())
 }

@@ -19,7 +19,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     (
         "/schemas/ids/{id}",
         "get",
-        "Schema by id (subject, format, fetchMaxId)",
+        "Schema by id (subject, format: serialized|resolved, referenceFormat, fetchMaxId; an aliased subject is served by its alias)",
     ),
     ("/schemas/ids/{id}/schema", "get", "Bare schema text by id"),
     ("/schemas/ids/{id}/subjects", "get", "Subjects using an id"),
@@ -42,7 +42,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     (
         "/subjects/{subject}",
         "post",
-        "Look up a schema under a subject (normalize, deleted)",
+        "Look up a schema under a subject (normalize, deleted; Protobuf also matches by normalized print)",
     ),
     (
         "/subjects/{subject}",
@@ -62,12 +62,12 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     (
         "/subjects/{subject}/versions",
         "post",
-        "Register a schema (normalize, force)",
+        "Register a schema (normalize, force); Protobuf text and base64 descriptors are stored as canonical .proto text",
     ),
     (
         "/subjects/{subject}/versions/{version}",
         "get",
-        "Get a version (deleted)",
+        "Get a version (deleted, format: serialized|resolved, referenceFormat)",
     ),
     (
         "/subjects/{subject}/versions/{version}",
@@ -102,14 +102,26 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "get",
         "Subject config (defaultToGlobal)",
     ),
-    ("/config/{subject}", "put", "Update a subject config"),
+    (
+        "/config/{subject}",
+        "put",
+        "Update a subject config (alias, validateFields, ...)",
+    ),
     ("/config/{subject}", "delete", "Delete a subject config"),
     ("/mode", "get", "Global mode"),
     ("/mode", "put", "Update the global mode (force)"),
-    ("/mode", "delete", "Reset the global mode"),
+    (
+        "/mode",
+        "delete",
+        "Reset the global mode (recursive: also every subject mode of the default context)",
+    ),
     ("/mode/{subject}", "get", "Subject mode (defaultToGlobal)"),
     ("/mode/{subject}", "put", "Update a subject mode (force)"),
-    ("/mode/{subject}", "delete", "Delete a subject mode"),
+    (
+        "/mode/{subject}",
+        "delete",
+        "Delete a subject or context mode (recursive: also every subject mode of the context)",
+    ),
     ("/contexts", "get", "List contexts"),
     ("/contexts/{context}", "delete", "Delete an empty context"),
     ("/metrics", "get", "Prometheus metrics"),
@@ -148,7 +160,7 @@ fn build() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Herald Schema Registry", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "The Confluent Schema Registry REST API as served by Herald."},
+                 "description": "The Confluent Schema Registry REST API as served by Herald. Requests to a subject whose config names an `alias` (the path segment after `subjects`, and the `subject` parameter of `/schemas/ids/...`) are served by the alias."},
         "paths": paths,
         "components": {"schemas": {"ErrorMessage": {"type": "object", "properties": {
             "error_code": {"type": "integer"}, "message": {"type": "string"}}}}}

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use herald_compat::CompatibilityLevel;
@@ -76,9 +77,18 @@ pub struct Registry {
     cache: RwLock<HashMap<(String, i64), Arc<SchemaRow>>>,
     /// The serialized `GET /schemas/ids/{id}` body of default-context schemas, the deserializers' hot path.
     bodies: RwLock<HashMap<i64, axum::body::Bytes>>,
+    /// Bumped by every eviction: a read that started before one does not put what it read into a cache.
+    evictions: AtomicU64,
 }
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How a schema entity is rendered: `format` and `referenceFormat=qualified`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rendering<'a> {
+    pub format: Option<&'a str>,
+    pub qualified_references: bool,
+}
 
 /// References resolved for storage and parsing.
 #[derive(Debug, Default)]
@@ -107,6 +117,7 @@ impl Registry {
             metrics: Metrics::default(),
             cache: RwLock::new(HashMap::new()),
             bodies: RwLock::new(HashMap::new()),
+            evictions: AtomicU64::new(0),
         }
     }
 
@@ -125,11 +136,15 @@ impl Registry {
         if let Some(hit) = self.cache.read().map_err(|_| poisoned())?.get(&key) {
             return Ok(Some(hit.clone()));
         }
+        let generation = self.evictions.load(Ordering::Acquire);
         let Some(row) = store::schema_by_id(conn, context, id).await? else {
             return Ok(None);
         };
         let row = Arc::new(row);
         let mut cache = self.cache.write().map_err(|_| poisoned())?;
+        if self.evictions.load(Ordering::Acquire) != generation {
+            return Ok(Some(row));
+        }
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
@@ -137,7 +152,9 @@ impl Registry {
         Ok(Some(row))
     }
 
-    fn evict(&self, context: &str, id: i64) {
+    /// Drops a hard-deleted schema id from this process's caches.
+    pub fn evict(&self, context: &str, id: i64) {
+        self.evictions.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&(context.to_owned(), id));
         }
@@ -148,14 +165,70 @@ impl Registry {
         }
     }
 
+    /// Empties this process's caches (when evictions may have been missed).
+    pub fn clear_caches(&self) {
+        self.evictions.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+        if let Ok(mut bodies) = self.bodies.write() {
+            bodies.clear();
+        }
+    }
+
+    /// PostgreSQL: follows the hard deletes of every replica (`LISTEN` on [`store::EVICT_CHANNEL`], on a
+    /// connection of its own) and evicts their ids here. Whenever the listening connection is (re)established
+    /// the caches start empty, since notifications sent while it was down are lost. Runs until aborted.
+    pub async fn follow_evictions(self: Arc<Self>) {
+        use sqlx::postgres::PgListener;
+        loop {
+            let mut listener = match PgListener::connect(self.store.url()).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "eviction listener cannot connect; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(store::EVICT_CHANNEL).await {
+                tracing::warn!(error = %e, "eviction listener cannot LISTEN; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            self.clear_caches();
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => match serde_json::from_str::<(String, i64)>(n.payload()) {
+                        Ok((context, id)) => self.evict(&context, id),
+                        Err(_) => self.clear_caches(),
+                    },
+                    // The connection dropped; the next call reconnects and re-listens.
+                    Ok(None) => self.clear_caches(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "eviction listener failed; reconnecting");
+                        self.clear_caches();
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     /// `GET /schemas/ids/{id}` without parameters, serialized once per id and process.
     pub async fn schema_body(&self, id: i64) -> Result<axum::body::Bytes, ApiError> {
         if let Some(body) = self.bodies.read().map_err(|_| poisoned())?.get(&id) {
             return Ok(body.clone());
         }
-        let entity = self.schema_by_id(id, None, false, None).await?;
+        let generation = self.evictions.load(Ordering::Acquire);
+        let entity = self
+            .schema_by_id(id, None, false, Rendering::default())
+            .await?;
         let body = axum::body::Bytes::from(entity.to_string());
         let mut bodies = self.bodies.write().map_err(|_| poisoned())?;
+        if self.evictions.load(Ordering::Acquire) != generation {
+            return Ok(body);
+        }
         if bodies.len() >= CACHE_CAPACITY {
             bodies.clear();
         }
@@ -174,6 +247,33 @@ impl Registry {
         Ok(store::setting(conn, Setting::Config, context, subject)
             .await?
             .and_then(|t| serde_json::from_str::<Map<String, Value>>(&t).ok()))
+    }
+
+    /// The subject that serves requests to `subject`: its subject-level config's `alias`, qualified with the
+    /// subject's context when written unqualified; `None` without an alias.
+    pub async fn alias_of(&self, subject: &str) -> Result<Option<String>, ApiError> {
+        let q = Qualified::parse(subject);
+        if q.name.is_empty() {
+            return Ok(None);
+        }
+        let mut conn = self.conn().await?;
+        let Some(cfg) = Self::stored_config(&mut conn, &q.context, &q.name).await? else {
+            return Ok(None);
+        };
+        let Some(alias) = cfg
+            .get("alias")
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            if alias.starts_with(":.") || q.context == DEFAULT_CONTEXT {
+                alias.to_owned()
+            } else {
+                qualify(&q.context, alias)
+            },
+        ))
     }
 
     /// Subject → context → `.__GLOBAL` → server default, field by field.
@@ -350,6 +450,31 @@ impl Registry {
         )
     }
 
+    /// Confluent's `canLookup` without metadata: the same stored text, type and references; for Protobuf also
+    /// the same normalized print, so a schema registered as a base64 descriptor is found by its `.proto` text
+    /// (and differently qualified names or orders match). A stored schema that no longer reads never matches.
+    async fn same_schema_as(
+        &self,
+        conn: &mut AnyConnection,
+        row: &SchemaRow,
+        prepared: &Prepared,
+        references: &[Reference],
+    ) -> bool {
+        if same_schema(row, prepared, references) {
+            return true;
+        }
+        let Some(wanted) = &prepared.equivalence else {
+            return false;
+        };
+        if row.schema_type != prepared.schema_type.as_str() || row.references != references {
+            return false;
+        }
+        match self.prepared_of(conn, row).await {
+            Ok(stored) => stored.equivalence.as_ref() == Some(wanted),
+            Err(_) => false,
+        }
+    }
+
     /// Reads a request's schema: type, references, canonical text, guid.
     async fn read_request(
         &self,
@@ -462,25 +587,57 @@ impl Registry {
         Value::Object(m)
     }
 
-    /// Applies `format=serialized` (Protobuf: base64 FileDescriptorProto) to an entity's `schema`.
+    /// Applies the rendering parameters to an entity: `format=serialized` (Protobuf: base64
+    /// FileDescriptorProto), `format=resolved` (Avro: the named types of references written in full where first
+    /// used) and `referenceFormat=qualified` (reference subjects qualified with the schema's context).
     async fn apply_format(
         &self,
         conn: &mut AnyConnection,
         row: &SchemaRow,
         entity: &mut Value,
-        format: Option<&str>,
+        rendering: Rendering<'_>,
     ) -> Result<(), ApiError> {
-        if format != Some("serialized") || row.schema_type != SchemaType::Protobuf.as_str() {
+        let Some(obj) = entity.as_object_mut() else {
             return Ok(());
-        }
-        let refs = self
-            .resolve(conn, &row.context, &row.references, true)
-            .await?;
-        let name = format!("{}.proto", row.guid);
-        if let Some(encoded) = schema_types::serialized_protobuf(&row.schema, &refs.texts, &name)
-            && let Some(obj) = entity.as_object_mut()
+        };
+        if rendering.qualified_references
+            && row.context != DEFAULT_CONTEXT
+            && !row.references.is_empty()
         {
-            obj.insert("schema".into(), json!(encoded));
+            let qualified: Vec<Reference> = row
+                .references
+                .iter()
+                .map(|r| Reference {
+                    subject: if r.subject.starts_with(":.") {
+                        r.subject.clone()
+                    } else {
+                        qualify(&row.context, &r.subject)
+                    },
+                    ..r.clone()
+                })
+                .collect();
+            obj.insert("references".into(), json!(qualified));
+        }
+        match rendering.format {
+            Some("serialized") if row.schema_type == SchemaType::Protobuf.as_str() => {
+                let refs = self
+                    .resolve(conn, &row.context, &row.references, true)
+                    .await?;
+                let name = format!("{}.proto", row.guid);
+                if let Some(encoded) =
+                    schema_types::serialized_protobuf(&row.schema, &refs.texts, &name)
+                {
+                    obj.insert("schema".into(), json!(encoded));
+                }
+            }
+            Some("resolved")
+                if row.schema_type == SchemaType::Avro.as_str() && !row.references.is_empty() =>
+            {
+                if let Some(avro) = self.prepared_of(conn, row).await?.avro {
+                    obj.insert("schema".into(), json!(avro.to_java_json_resolved()));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -493,7 +650,7 @@ impl Registry {
         id: i64,
         subject: Option<&str>,
         fetch_max_id: bool,
-        format: Option<&str>,
+        rendering: Rendering<'_>,
     ) -> Result<Value, ApiError> {
         let q = subject.map(Qualified::parse);
         let context = q.as_ref().map_or(DEFAULT_CONTEXT, |q| q.context.as_str());
@@ -506,7 +663,11 @@ impl Registry {
         obj.remove("id");
         obj.remove("deleted");
         let scoped = q.as_ref().filter(|q| !q.name.is_empty());
-        if scoped.is_none() && !fetch_max_id && format.is_none() {
+        if scoped.is_none()
+            && !fetch_max_id
+            && rendering.format.is_none()
+            && !rendering.qualified_references
+        {
             // The hot path of every deserializer: answered from the cache without touching the database.
             return Ok(entity);
         }
@@ -524,7 +685,7 @@ impl Registry {
                 json!(store::max_id(&mut conn, context).await?),
             );
         }
-        self.apply_format(&mut conn, &row, &mut entity, format)
+        self.apply_format(&mut conn, &row, &mut entity, rendering)
             .await?;
         Ok(entity)
     }
@@ -751,7 +912,7 @@ impl Registry {
         subject: &str,
         version: VersionId,
         deleted: bool,
-        format: Option<&str>,
+        rendering: Rendering<'_>,
     ) -> Result<Value, ApiError> {
         let mut conn = self.conn().await?;
         let v = Self::find_version(&mut conn, subject, version, deleted).await?;
@@ -761,7 +922,7 @@ impl Registry {
             .ok_or_else(|| ApiError::SchemaIdNotFound(v.schema_id.to_string()))?;
         let mut entity =
             Self::schema_entity(&row, Some(&qualify(&v.context, &v.subject)), Some(&v));
-        self.apply_format(&mut conn, &row, &mut entity, format)
+        self.apply_format(&mut conn, &row, &mut entity, rendering)
             .await?;
         Ok(entity)
     }
@@ -856,7 +1017,9 @@ impl Registry {
         if req.metadata.is_none() && req.rule_set.is_none() {
             for v in &candidates {
                 if let Some(row) = self.schema(&mut conn, &v.context, v.schema_id).await?
-                    && same_schema(&row, &prepared, &refs.references)
+                    && self
+                        .same_schema_as(&mut conn, &row, &prepared, &refs.references)
+                        .await
                 {
                     return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
                 }
@@ -935,7 +1098,9 @@ impl Registry {
         {
             for v in live.iter().rev() {
                 if let Some(row) = self.schema(conn, &q.context, v.schema_id).await?
-                    && same_schema(&row, &prepared, &refs.references)
+                    && self
+                        .same_schema_as(conn, &row, &prepared, &refs.references)
+                        .await
                 {
                     return Ok(Self::schema_entity(&row, Some(&q.display()), Some(v)));
                 }
@@ -1023,7 +1188,19 @@ impl Registry {
                     prepared,
                 })
                 .collect();
-            let verdict = schema_types::check(level, &prepared, &entries)?;
+            let validate_fields = flag(&cfg, "validateFields");
+            let reserved = self
+                .reserved_fields(
+                    conn,
+                    &q.context,
+                    validate_fields,
+                    &prepared,
+                    req.metadata.as_ref(),
+                    &grouped,
+                )
+                .await?;
+            let verdict =
+                schema_types::check(level, &prepared, &entries, &reserved, validate_fields)?;
             if !verdict.compatible {
                 self.metrics.compatibility_failure();
                 return Err(ApiError::Incompatible(format!(
@@ -1141,6 +1318,34 @@ impl Registry {
         store::insert_schema(conn, &row, &refs.targets).await
     }
 
+    /// With `validateFields`, the reserved-field messages of a new schema against the latest of `versions`.
+    async fn reserved_fields(
+        &self,
+        conn: &mut AnyConnection,
+        context: &str,
+        validate_fields: bool,
+        prepared: &Prepared,
+        metadata: Option<&Value>,
+        versions: &[VersionRow],
+    ) -> Result<Vec<String>, ApiError> {
+        if !validate_fields {
+            return Ok(Vec::new());
+        }
+        let previous = match versions.last() {
+            Some(v) => Some(
+                self.schema(conn, context, v.schema_id)
+                    .await?
+                    .and_then(|row| row.metadata.clone()),
+            ),
+            None => None,
+        };
+        Ok(schema_types::reserved_fields(
+            prepared,
+            metadata,
+            previous.as_ref().map(Option::as_ref),
+        ))
+    }
+
     // ----- compatibility -----
 
     /// `POST /compatibility/subjects/{s}/versions[/{v}]`; `version = None` checks what registration would.
@@ -1211,7 +1416,18 @@ impl Registry {
                 prepared,
             })
             .collect();
-        let verdict = schema_types::check(level, &prepared, &entries)?;
+        let validate_fields = flag(&cfg, "validateFields");
+        let reserved = self
+            .reserved_fields(
+                &mut conn,
+                &q.context,
+                validate_fields,
+                &prepared,
+                req.metadata.as_ref(),
+                &selected,
+            )
+            .await?;
+        let verdict = schema_types::check(level, &prepared, &entries, &reserved, validate_fields)?;
         if !verdict.compatible {
             self.metrics.compatibility_failure();
         }
@@ -1235,6 +1451,7 @@ impl Registry {
             return Err(ApiError::SubjectNotFound(subject.to_owned()));
         }
         let any_live = versions.iter().any(is_live);
+        let mut evicted = Vec::new();
         let deleted = if permanent {
             if any_live {
                 return Err(ApiError::SubjectNotSoftDeleted(subject.to_owned()));
@@ -1244,7 +1461,9 @@ impl Registry {
                 if store::hard_delete_version(conn, &q.context, &q.name, v.version, v.schema_id)
                     .await?
                 {
-                    self.evict(&q.context, v.schema_id);
+                    store::notify_evicted(conn, self.store.backend(), &q.context, v.schema_id)
+                        .await?;
+                    evicted.push(v.schema_id);
                 }
             }
             store::delete_setting(conn, Setting::Config, &q.context, &q.name).await?;
@@ -1263,6 +1482,9 @@ impl Registry {
             out
         };
         tx.commit().await?;
+        for id in evicted {
+            self.evict(&q.context, id);
+        }
         Ok(deleted)
     }
 
@@ -1311,6 +1533,7 @@ impl Registry {
                 VersionId::Number(n) => n.to_string(),
             })
         })?;
+        let mut evicted = None;
         if permanent {
             if !v.deleted {
                 return Err(ApiError::VersionNotSoftDeleted(q.display(), v.version));
@@ -1318,7 +1541,8 @@ impl Registry {
             Self::check_referrers(conn, &q, &v, false, false).await?;
             if store::hard_delete_version(conn, &q.context, &q.name, v.version, v.schema_id).await?
             {
-                self.evict(&q.context, v.schema_id);
+                store::notify_evicted(conn, self.store.backend(), &q.context, v.schema_id).await?;
+                evicted = Some(v.schema_id);
             }
             if versions.len() == 1 {
                 store::delete_setting(conn, Setting::Config, &q.context, &q.name).await?;
@@ -1332,6 +1556,9 @@ impl Registry {
             store::soft_delete_version(conn, &q.context, &q.name, v.version).await?;
         }
         tx.commit().await?;
+        if let Some(id) = evicted {
+            self.evict(&q.context, id);
+        }
         Ok(v.version)
     }
 
@@ -1537,19 +1764,30 @@ impl Registry {
         Ok(json!({ "mode": sent }))
     }
 
-    pub async fn delete_mode(&self, subject: Option<&str>) -> Result<Value, ApiError> {
+    /// `DELETE /mode[/{s}]`; `recursive` on the global mode or a context (`:.ctx:`) also deletes the mode of
+    /// every subject in that context (and then a scope without a mode of its own answers `{"mode": null}`
+    /// instead of 40401, as Confluent does).
+    pub async fn delete_mode(
+        &self,
+        subject: Option<&str>,
+        recursive: bool,
+    ) -> Result<Value, ApiError> {
         let q = Qualified::parse(subject.unwrap_or(""));
         let mut tx = self.store.write().await?;
         let conn = tx.conn();
         let previous = store::setting(conn, Setting::Mode, &q.context, &q.name).await?;
         let previous = match (previous, subject) {
-            (Some(m), _) => m,
+            (Some(m), _) => Value::String(m),
+            (None, Some(_)) if recursive => Value::Null,
             (None, Some(s)) if !q.name.is_empty() => {
                 return Err(ApiError::SubjectNotFound(s.to_owned()));
             }
-            (None, _) => "READWRITE".to_owned(),
+            (None, _) => Value::String("READWRITE".to_owned()),
         };
         store::delete_setting(conn, Setting::Mode, &q.context, &q.name).await?;
+        if recursive && q.name.is_empty() {
+            store::delete_settings_in_context(conn, Setting::Mode, &q.context).await?;
+        }
         tx.commit().await?;
         Ok(json!({ "mode": previous }))
     }

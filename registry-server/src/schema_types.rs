@@ -2,10 +2,15 @@
 //! hashes and compatibility verdicts. Avro and Protobuf use `herald-schema` and `herald-compat` (Protobuf with the
 //! `CONFLUENT` rule set); JSON Schema is stored as given.
 //!
-//! **Policy where no engine applies:** JSON Schema texts are stored compacted (key order kept), Protobuf schemas
-//! sent as base64 descriptors are stored as sent; a compatibility check that would need a model of either at any
-//! level other than `NONE` is refused with 422/42201 and a message saying why, never answered with a guessed
-//! verdict.
+//! Protobuf schemas are stored as Confluent stores them: re-printed by `herald_schema::proto::print` (a base64
+//! `FileDescriptorProto`, as confluent-kafka-python's serializer sends, is converted to the same text), so the
+//! same schema formatted differently has one id and every stored schema compiles for compatibility checks.
+//! `normalize` stores the normalized print; lookups also match a version whose normalized print is equal
+//! ([`Prepared::equivalence`]), so a schema registered as a descriptor is found by its `.proto` text.
+//!
+//! **Policy where no engine applies:** JSON Schema texts are stored compacted (key order kept); a compatibility
+//! check that would need a model of one at any level other than `NONE` is refused with 422/42201 and a message
+//! saying why, never answered with a guessed verdict.
 
 use std::fmt;
 
@@ -77,8 +82,11 @@ pub struct Prepared {
     /// The text stored and returned (Avro: Java's `Schema.toString()` form, or the normalized form).
     pub canonical: String,
     pub avro: Option<AvroSchema>,
-    /// A Protobuf schema given as `.proto` text, compiled with its references (root file [`PROTO_ENTRY`]).
+    /// A Protobuf schema compiled with its references (root file [`PROTO_ENTRY`]).
     pub proto: Option<herald_schema::proto::Module>,
+    /// Protobuf: the normalized print, equal for schemas that differ only in how they are written (names as
+    /// written or fully qualified, order, a descriptor or `.proto` text); lookups fall back to it.
+    pub equivalence: Option<String>,
 }
 
 /// Reads `text` with its (transitively) referenced schemas as `(reference name, text)`, dependencies first.
@@ -119,6 +127,7 @@ pub fn prepare(
                 canonical,
                 avro: Some(avro),
                 proto: None,
+                equivalence: None,
             })
         }
         SchemaType::Json => Ok(Prepared {
@@ -126,34 +135,72 @@ pub fn prepare(
             canonical: compact_json(text).map_err(invalid)?,
             avro: None,
             proto: None,
+            equivalence: None,
         }),
         SchemaType::Protobuf => {
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 return Err(ApiError::InvalidSchema("Empty schema".to_owned()));
             }
-            let proto = match compile_proto(trimmed, references) {
-                Ok(module) => Some(module),
-                // A base64 FileDescriptorProto (what confluent-kafka's ProtobufSerializer sends) is stored as sent.
-                Err(_) if decode_descriptor(trimmed).is_some() => None,
-                // Dependencies registered as descriptors cannot be fed to the .proto front end: accept unchecked.
-                Err(_)
-                    if references
-                        .iter()
-                        .any(|(_, t)| decode_descriptor(t.trim()).is_some()) =>
-                {
-                    None
-                }
-                Err(e) => return Err(invalid(e)),
+            // References stored by earlier Herald versions may be base64 descriptors: read them as text.
+            let references: Vec<(String, String)> = references
+                .iter()
+                .map(|(name, t)| (name.clone(), proto_source(t).unwrap_or_else(|| t.clone())))
+                .collect();
+            // `.proto` text is re-printed; a base64 FileDescriptorProto (what confluent-kafka's
+            // ProtobufSerializer sends) is converted to the same canonical text.
+            let (source, printed) = match herald_schema::proto::parse_file(PROTO_ENTRY, trimmed) {
+                Ok(ast) => (
+                    trimmed.to_owned(),
+                    herald_schema::proto::print::print_file(&ast, trimmed),
+                ),
+                Err(diagnostics) => match descriptor_text(trimmed) {
+                    Some(printed) => (printed.clone(), printed),
+                    None => {
+                        return Err(invalid(
+                            diagnostics.to_string().replace(PROTO_ENTRY, "schema"),
+                        ));
+                    }
+                },
             };
+            let module = compile_proto(&source, &references).map_err(invalid)?;
+            let file = module
+                .file_by_path(PROTO_ENTRY)
+                .ok_or_else(|| invalid("the schema file is missing".to_owned()))?;
+            let normalized = herald_schema::proto::print::normalized(&module, file.id);
             Ok(Prepared {
                 schema_type,
-                canonical: trimmed.to_owned(),
+                canonical: if how.normalize {
+                    normalized.clone()
+                } else {
+                    printed
+                },
                 avro: None,
-                proto,
+                proto: Some(module),
+                equivalence: Some(normalized),
             })
         }
     }
+}
+
+/// The `.proto` text of a stored Protobuf schema: the text itself, or a base64 descriptor printed as text.
+fn proto_source(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    if herald_schema::proto::parse_file(PROTO_ENTRY, trimmed).is_ok() {
+        return Some(trimmed.to_owned());
+    }
+    descriptor_text(trimmed)
+}
+
+/// A base64 `FileDescriptorProto` as canonical `.proto` text; `None` when `text` is not one (a descriptor
+/// must name its file, as every serializer's does, so that stray base64 is not read as an empty schema).
+fn descriptor_text(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    decode_descriptor(text)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    herald_schema::proto::print::print_encoded_descriptor(&bytes).ok()
 }
 
 /// The path under which a Protobuf schema itself is compiled (its references keep their import paths).
@@ -182,7 +229,9 @@ fn decode_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .ok()?;
-    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
+    prost_types::FileDescriptorProto::decode(bytes.as_slice())
+        .ok()
+        .filter(|fdp| fdp.name.as_deref().is_some_and(|n| !n.is_empty()))
 }
 
 /// `format=serialized` for a Protobuf schema: its base64 `FileDescriptorProto`. A schema stored as a descriptor
@@ -197,7 +246,11 @@ pub fn serialized_protobuf(
     if decode_descriptor(text).is_some() {
         return Some(text.to_owned());
     }
-    let module = compile_proto(text, references).ok()?;
+    let references: Vec<(String, String)> = references
+        .iter()
+        .map(|(name, t)| (name.clone(), proto_source(t).unwrap_or_else(|| t.clone())))
+        .collect();
+    let module = compile_proto(text, &references).ok()?;
     let file = module.file_by_path(PROTO_ENTRY)?;
     let mut fdp = module.file_descriptor_proto(file.id);
     fdp.name = Some(name.to_owned());
@@ -243,6 +296,66 @@ pub fn guid(
     )
 }
 
+/// The names listed in a metadata's `confluent:reserved` property (comma-separated).
+fn reserved_names(metadata: Option<&serde_json::Value>) -> std::collections::BTreeSet<String> {
+    metadata
+        .and_then(|m| m.get("properties"))
+        .and_then(|p| p.get("confluent:reserved"))
+        .and_then(serde_json::Value::as_str)
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a schema has a top-level field of that name: a field of an Avro root record, or a field of a
+/// top-level message of a Protobuf schema (Confluent's `hasTopLevelField`).
+fn has_top_level_field(schema: &Prepared, field: &str) -> bool {
+    if let Some(avro) = &schema.avro {
+        return matches!(avro.kind(avro.root()), herald_schema::avro::Kind::Record(r) if r.field(field).is_some());
+    }
+    if let Some(module) = &schema.proto
+        && let Some(file) = module.file_by_path(PROTO_ENTRY)
+    {
+        return file
+            .messages
+            .iter()
+            .any(|&m| module.message(m).fields.iter().any(|f| f.name == field));
+    }
+    false
+}
+
+/// Confluent's reserved-field checks (`validateFields`): a reserved field (metadata property
+/// `confluent:reserved`) of the previous version may not disappear from the new version's list, and no
+/// reserved name may be a top-level field of the new schema.
+pub fn reserved_fields(
+    new: &Prepared,
+    new_metadata: Option<&serde_json::Value>,
+    previous_metadata: Option<Option<&serde_json::Value>>,
+) -> Vec<String> {
+    let reserved = reserved_names(new_metadata);
+    let mut messages = Vec::new();
+    if let Some(previous) = previous_metadata {
+        for removed in reserved_names(previous).difference(&reserved) {
+            messages.push(format!(
+                "The new schema has reserved field {removed} removed from its metadata which is present in the old schema's metadata."
+            ));
+        }
+    }
+    for field in &reserved {
+        if has_top_level_field(new, field) {
+            messages.push(format!(
+                "The new schema has field that conflicts with the reserved field {field}."
+            ));
+        }
+    }
+    messages
+}
+
 /// One earlier version to check against.
 #[derive(Debug)]
 pub struct HistoryEntry<'a> {
@@ -259,17 +372,21 @@ pub struct Verdict {
 
 /// Checks `new` against `history` (oldest first) at `level`, as Confluent's `CompatibilityChecker` does.
 /// `history` must already be the versions the request selects (one version for the `{version}` endpoint).
+/// `reserved` are the messages of the reserved-field checks (`validateFields`, see [`reserved_fields`]), which
+/// come first and make the verdict incompatible at any level.
 pub fn check(
     level: CompatibilityLevel,
     new: &Prepared,
     history: &[HistoryEntry<'_>],
+    reserved: &[String],
+    validate_fields: bool,
 ) -> Result<Verdict, ApiError> {
     let selected: Vec<&HistoryEntry<'_>> = level
         .versions_to_check(history.len())
         .into_iter()
         .map(|i| &history[i])
         .collect();
-    if selected.is_empty() {
+    if selected.is_empty() && reserved.is_empty() {
         return Ok(Verdict {
             compatible: true,
             messages: Vec::new(),
@@ -285,7 +402,7 @@ pub fn check(
             messages.push(format!("{{oldSchemaVersion: {}}}", old.version));
         }
     }
-    if messages.is_empty() {
+    if messages.is_empty() && !selected.is_empty() {
         match (&new.avro, new.schema_type) {
             (Some(new_avro), SchemaType::Avro) => {
                 let olds: Vec<&AvroSchema> = history
@@ -366,10 +483,11 @@ pub fn check(
             }
         }
     }
+    let mut messages: Vec<String> = reserved.iter().cloned().chain(messages).collect();
     let compatible = messages.is_empty();
     if !compatible {
         messages.push(format!(
-            "{{validateFields: 'false', compatibility: '{level}'}}"
+            "{{validateFields: '{validate_fields}', compatibility: '{level}'}}"
         ));
     }
     Ok(Verdict {
@@ -420,7 +538,7 @@ mod tests {
     }
 
     #[test]
-    fn avro_and_protobuf_levels_decide_and_descriptors_are_refused() {
+    fn avro_and_protobuf_levels_decide_and_descriptors_read_as_text() {
         let v1 = avro(r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"}]}"#);
         let v2 = avro(
             r#"{"type":"record","name":"A","fields":[{"name":"f","type":"int"},{"name":"g","type":"int"}]}"#,
@@ -429,7 +547,7 @@ mod tests {
             version: 1,
             prepared: &v1,
         }];
-        let bad = check(CompatibilityLevel::Backward, &v2, &h).expect("avro check");
+        let bad = check(CompatibilityLevel::Backward, &v2, &h, &[], false).expect("avro check");
         assert!(!bad.compatible);
         assert!(
             bad.messages[0].contains("READER_FIELD_MISSING_DEFAULT_VALUE"),
@@ -437,12 +555,12 @@ mod tests {
             bad.messages
         );
         assert!(
-            check(CompatibilityLevel::Forward, &v2, &h)
+            check(CompatibilityLevel::Forward, &v2, &h, &[], false)
                 .expect("avro check")
                 .compatible
         );
         assert!(
-            check(CompatibilityLevel::None, &v2, &h)
+            check(CompatibilityLevel::None, &v2, &h, &[], false)
                 .expect("none")
                 .compatible
         );
@@ -472,7 +590,7 @@ mod tests {
             prepared: &p1,
         }];
         assert!(
-            check(CompatibilityLevel::Backward, &p1, &ph)
+            check(CompatibilityLevel::Backward, &p1, &ph, &[], false)
                 .expect("protobuf verdict")
                 .compatible
         );
@@ -494,24 +612,28 @@ mod tests {
             version: 1,
             prepared: &p2,
         }];
-        let changed = check(CompatibilityLevel::Backward, &p3, &h2).expect("protobuf verdict");
+        let changed =
+            check(CompatibilityLevel::Backward, &p3, &h2, &[], false).expect("protobuf verdict");
         assert!(
             !changed.compatible,
             "a scalar kind change is incompatible: {:?}",
             changed.messages
         );
-        // A schema stored as a descriptor has no .proto model: no verdict is guessed.
+        // A schema sent as a descriptor is stored as the same canonical text and checked like any other.
         let d = prepare(SchemaType::Protobuf, &encoded, &[], how).expect("descriptor");
+        assert_eq!(d.canonical, p1.canonical);
+        assert_eq!(d.canonical, "syntax = \"proto3\";\n\nmessage M {}\n");
         let dh = [HistoryEntry {
             version: 1,
             prepared: &d,
         }];
-        assert!(matches!(
-            check(CompatibilityLevel::Backward, &p1, &dh),
-            Err(ApiError::CompatibilityUnavailable(_))
-        ));
-        let mismatch =
-            check(CompatibilityLevel::Backward, &p1, &h).expect("type mismatch is a verdict");
+        assert!(
+            check(CompatibilityLevel::Backward, &p1, &dh, &[], false)
+                .expect("protobuf verdict")
+                .compatible
+        );
+        let mismatch = check(CompatibilityLevel::Backward, &p1, &h, &[], false)
+            .expect("type mismatch is a verdict");
         assert!(!mismatch.compatible);
     }
 }

@@ -26,11 +26,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// The PostgreSQL channel on which a hard delete names, at commit, the schema id every replica must drop from
+/// its caches (payload: JSON `[context, id]`).
+pub const EVICT_CHANNEL: &str = "herald_evict";
+
 /// A connection pool and the write serialisation.
 #[derive(Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: String,
     write_lock: Mutex<()>,
 }
 
@@ -99,12 +104,22 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            url,
             write_lock: Mutex::new(()),
         })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database URL (PostgreSQL: the eviction listener opens its own connection with it).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Begins the one serialised write transaction.
@@ -132,6 +147,26 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// On PostgreSQL, tells every replica (when the transaction commits, and only then) that schema `id` of
+/// `context` is gone, so they drop it from their caches; nothing to do on SQLite (one process).
+pub async fn notify_evicted(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    context: &str,
+    id: i64,
+) -> Result<(), ApiError> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    let payload = serde_json::json!([context, id]).to_string();
+    sqlx::query("SELECT 1 AS notified FROM (SELECT pg_notify($1, $2)) AS n")
+        .bind(EVICT_CHANNEL)
+        .bind(payload)
+        .fetch_all(conn)
+        .await?;
+    Ok(())
 }
 
 /// PostgreSQL text cannot hold NUL; such a name matches nothing (and is rejected where names are written).
@@ -543,6 +578,23 @@ pub async fn delete_setting(
     .bind(subject)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Deletes every setting of a kind in a context: the context-level one and every subject's.
+pub async fn delete_settings_in_context(
+    conn: &mut AnyConnection,
+    kind: Setting,
+    context: &str,
+) -> Result<(), ApiError> {
+    if has_nul(context) {
+        return Ok(());
+    }
+    let (table, _) = kind.table();
+    sqlx::query(&format!("DELETE FROM {table} WHERE context = $1"))
+        .bind(context)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

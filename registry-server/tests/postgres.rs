@@ -97,6 +97,8 @@ scenario!(
     references,
     normalize_metadata_and_other_types,
     operations,
+    protobuf_canonical,
+    aliases_formats_and_fields,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,6 +128,49 @@ async fn concurrent_registrations_on_two_instances() {
         .await["id"]
         .clone();
     assert_eq!(b.get(&format!("/schemas/ids/{id}")).await.0, 200);
+    a.stop().await;
+    b.stop().await;
+    db.drop().await;
+}
+
+/// A hard delete through one instance reaches the id cache of the other (LISTEN/NOTIFY), for both the cached
+/// `GET /schemas/ids/{id}` body and the cached row behind `/schema`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_deletes_reach_every_replica() {
+    let db = TestDb::create().await;
+    let a = Server::start(&db.url).await;
+    let b = Server::start(&db.url).await;
+    let id = a
+        .register("gone", r#"{"type":"fixed","name":"G","size":8}"#)
+        .await["id"]
+        .clone();
+    // Both instances cache the schema.
+    for server in [&a, &b] {
+        assert_eq!(server.get(&format!("/schemas/ids/{id}")).await.0, 200);
+        assert_eq!(
+            server.get(&format!("/schemas/ids/{id}/schema")).await.0,
+            200
+        );
+    }
+    assert_eq!(a.delete("/subjects/gone").await.0, 200);
+    // A soft delete keeps the id readable everywhere.
+    assert_eq!(b.get(&format!("/schemas/ids/{id}")).await.0, 200);
+    assert_eq!(a.delete("/subjects/gone?permanent=true").await.0, 200);
+    assert_eq!(a.get(&format!("/schemas/ids/{id}")).await.0, 404);
+    // The notification is delivered at commit; give it a moment to arrive.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let body = b.get(&format!("/schemas/ids/{id}")).await.0;
+        let text = b.get(&format!("/schemas/ids/{id}/schema")).await.0;
+        if (body, text) == (404, 404) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance still serves hard-deleted id {id}: {body}, {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     a.stop().await;
     b.stop().await;
     db.drop().await;

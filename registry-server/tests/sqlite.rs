@@ -28,6 +28,8 @@ scenario!(
     references,
     normalize_metadata_and_other_types,
     operations,
+    protobuf_canonical,
+    aliases_formats_and_fields,
 );
 
 #[tokio::test]

@@ -18,6 +18,11 @@ pub const CORRELATION_ID: &str = "herald-correlation-id";
 /// The `ce_id` of the event whose handling emitted this one.
 pub const CAUSATION_ID: &str = "herald-causation-id";
 
+/// Set by a transport adapter on a record it could not unframe (a malformed Confluent wire-format frame, or a schema
+/// that does not belong to the topic's subject), with the reason; the record is dead-lettered at once with error
+/// kind `decode`.
+pub const FRAME_ERROR: &str = "herald-frame-error";
+
 /// Dead letters: the topic the record was consumed from.
 pub const DLQ_TOPIC: &str = "herald-dlq-topic";
 /// Dead letters: its partition.

@@ -9,6 +9,8 @@
 //! * [`Publisher`]: publishes events with CloudEvents headers.
 //! * [`testing`]: a one-worker [`testing::Harness`] and a multi-worker [`testing::Scenario`].
 
+#[cfg(feature = "confluent")]
+pub mod confluent;
 mod event;
 pub mod headers;
 pub mod memory;
@@ -19,9 +21,10 @@ mod runner;
 mod spec;
 pub mod testing;
 mod transport;
+pub mod wire;
 mod worker;
 
-pub use event::{Event, Key};
+pub use event::{Event, EventSchema, Key, ProtoFile};
 pub use process::DeadLetter;
 pub use publisher::Publisher;
 pub use record::{Headers, OutRecord, Record};

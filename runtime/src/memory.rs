@@ -521,6 +521,7 @@ mod tests {
             key: key.map(|k| Bytes::copy_from_slice(k.as_bytes())),
             headers: Headers::new(),
             payload: Bytes::copy_from_slice(payload.as_bytes()),
+            schema: None,
         }
     }
 

@@ -133,6 +133,13 @@ impl<S: Sink> Processor<S> {
     }
 
     async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
+        if let Some(reason) = record.headers().get(h::FRAME_ERROR) {
+            tracing::error!("{reason}; dead-lettering");
+            return match self.dead_letter(&record, "decode", reason, 1).await {
+                Ok(()) => Outcome::DeadLettered { attempts: 1 },
+                Err(e) => Outcome::Fatal(e),
+            };
+        }
         let max = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
@@ -223,6 +230,7 @@ impl<S: Sink> Processor<S> {
                     key: e.key,
                     headers,
                     payload: e.payload,
+                    schema: Some(e.schema),
                 })
                 .await?;
         }
@@ -262,7 +270,8 @@ impl<S: Sink> Processor<S> {
                 topic: topic.to_string(),
                 key: record.key().cloned(),
                 headers,
-                payload: record.payload().clone(),
+                payload: record.original_payload().clone(),
+                schema: None,
             })
             .await?;
         self.sink.flush().await

@@ -54,6 +54,7 @@ impl<S: Sink> Publisher<S> {
                 key: event.key().to_bytes(),
                 headers,
                 payload: event.encode_to_vec().into(),
+                schema: Some(E::SCHEMA),
             })
             .await
     }

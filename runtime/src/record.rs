@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::event::EventSchema;
+
 /// The longest value stored inline in a header (a `traceparent` is 55 bytes, an id 36).
 const INLINE: usize = 55;
 
@@ -205,6 +207,8 @@ pub struct Record {
     key: Option<Bytes>,
     headers: Headers,
     payload: Bytes,
+    /// The payload as the transport delivered it, when an adapter replaced it (the framed bytes).
+    original: Option<Bytes>,
 }
 
 impl Record {
@@ -224,7 +228,27 @@ impl Record {
             key,
             headers,
             payload,
+            original: None,
         }
+    }
+
+    /// This record with other headers and payload; [`Record::original_payload`] keeps the delivered bytes.
+    pub fn replaced(&self, headers: Headers, payload: Bytes) -> Record {
+        Record {
+            topic: Arc::clone(&self.topic),
+            partition: self.partition,
+            offset: self.offset,
+            key: self.key.clone(),
+            headers,
+            payload,
+            original: Some(self.original_payload().clone()),
+        }
+    }
+
+    /// The payload as the transport delivered it (for a record an adapter unframed: the framed bytes, which dead
+    /// letters keep).
+    pub fn original_payload(&self) -> &Bytes {
+        self.original.as_ref().unwrap_or(&self.payload)
     }
 
     pub fn topic(&self) -> &str {
@@ -268,6 +292,9 @@ pub struct OutRecord {
     pub key: Option<Bytes>,
     pub headers: Headers,
     pub payload: Bytes,
+    /// The schema of the event in `payload`, for sinks that frame payloads (the Confluent wire format); `None` for
+    /// records produced as they are (dead letters keep the original bytes).
+    pub schema: Option<&'static EventSchema>,
 }
 
 impl OutRecord {

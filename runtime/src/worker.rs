@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::event::Event;
+use crate::event::{Event, EventSchema};
 use crate::headers;
 use crate::record::Record;
 use crate::spec::WorkerSpec;
@@ -80,6 +80,7 @@ impl Context {
 pub(crate) struct Emitted {
     pub topic: &'static str,
     pub event_type: &'static str,
+    pub schema: &'static EventSchema,
     pub key: Option<Bytes>,
     pub payload: Bytes,
 }
@@ -139,6 +140,7 @@ impl OutBuffer {
         self.events.push(Emitted {
             topic: E::TOPIC,
             event_type: E::TYPE,
+            schema: E::SCHEMA,
             key: event.key().to_bytes(),
             payload: Bytes::from(event.encode_to_vec()),
         });

@@ -17,6 +17,12 @@ use herald::{
 use prost::Message as _;
 use tokio::sync::{Notify, Semaphore};
 
+static TEST_PROTO: herald::ProtoFile = herald::ProtoFile {
+    name: "test.proto",
+    source: "syntax = \"proto3\";\npackage test;\nmessage Tick { string key = 1; uint64 n = 2; }\nmessage Tock { string key = 1; uint64 n = 2; }\n",
+    imports: &[],
+};
+
 #[derive(Clone, PartialEq, prost::Message)]
 struct Tick {
     #[prost(string, tag = "1")]
@@ -27,6 +33,11 @@ struct Tick {
 
 impl Event for Tick {
     const TYPE: &'static str = "test.Tick";
+    const SCHEMA: &'static herald::EventSchema = &herald::EventSchema {
+        full_name: "test.Tick",
+        file: &TEST_PROTO,
+        message_index: &[0],
+    };
     const TOPIC: &'static str = "ticks";
     fn key(&self) -> Key<'_> {
         Key::Str(&self.key)
@@ -43,6 +54,11 @@ struct Tock {
 
 impl Event for Tock {
     const TYPE: &'static str = "test.Tock";
+    const SCHEMA: &'static herald::EventSchema = &herald::EventSchema {
+        full_name: "test.Tock",
+        file: &TEST_PROTO,
+        message_index: &[1],
+    };
     const TOPIC: &'static str = "tocks";
     fn key(&self) -> Key<'_> {
         Key::Str(&self.key)
@@ -289,6 +305,7 @@ async fn permanent_errors_and_poison_pills_are_dead_lettered_at_once() {
         key: None,
         headers,
         payload: bytes::Bytes::from_static(&[0xff, 0xff, 0xff]),
+        schema: None,
     });
     bounded(scenario.run_until_quiet()).await.unwrap();
     assert_eq!(calls.load(AO::SeqCst), 1);
@@ -345,6 +362,7 @@ async fn records_without_a_handler_are_skipped_and_committed() {
         key: None,
         headers,
         payload: bytes::Bytes::new(),
+        schema: None,
     });
     bounded(scenario.run_until_quiet()).await.unwrap();
     assert_eq!(bus.committed("skipping", "ticks", 0), 1);

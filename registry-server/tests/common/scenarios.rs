@@ -1143,7 +1143,7 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
     assert_eq!((st, again["id"].clone()), (200, p1["id"].clone()));
     assert_eq!(
         s.get(&format!("/schemas/ids/{}/schema", p1["id"])).await.1,
-        json!(proto.trim())
+        json!(proto)
     );
     // format=serialized answers a base64 FileDescriptorProto.
     let (_, ser) = s
@@ -1155,13 +1155,14 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         s.get(&format!("/schemas/ids/{}?format=unknown", p1["id"]))
             .await
             .1["schema"],
-        json!(proto.trim())
+        json!(proto)
     );
     assert_eq!(
         s.get("/subjects/pb/versions/1?format=serialized").await.1["schema"],
         json!(b64)
     );
-    // A descriptor is accepted as a schema (confluent-kafka's ProtobufSerializer sends one) and stored as sent.
+    // A descriptor is accepted as a schema (confluent-kafka's ProtobufSerializer sends one) and stored as the
+    // same canonical text, so it shares the id of the text.
     let (st, from_b64) = s
         .post(
             "/subjects/pb-b64/versions",
@@ -1169,8 +1170,8 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         )
         .await;
     assert_eq!(
-        (st, from_b64["schema"].as_str()),
-        (200, Some(b64)),
+        (st, from_b64["schema"].as_str(), &from_b64["id"]),
+        (200, Some(proto), &p1["id"]),
         "{from_b64}"
     );
     // Invalid .proto text and unresolvable imports are 42201; imports resolve through references.
@@ -1240,22 +1241,14 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         (200, &json!(true)),
         "{verdict}"
     );
-    // A subject whose versions were registered as descriptors has no .proto model: a clear 422, not a guess.
+    // A subject whose versions were registered as descriptors is checked like any other.
     let refused = s
         .post(
             "/subjects/pb-b64/versions",
             json!({"schema": proto2, "schemaType": "PROTOBUF"}),
         )
         .await;
-    assert_error(&refused, 422, 42201);
-    assert!(
-        refused.1["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("not available"),
-        "{}",
-        refused.1
-    );
+    assert_error(&refused, 409, 40901);
     s.put("/config/pb", json!({"compatibility": "NONE"})).await;
     let (st, p2) = s
         .post(
@@ -1287,6 +1280,394 @@ pub async fn normalize_metadata_and_other_types(s: &Server) {
         j["schema"],
         r#"{"type":"object","properties":{"a":{"type":"string"}}}"#
     );
+}
+
+/// Protobuf identity: the canonical print (any formatting of one schema has one id), descriptors converted to the
+/// same text, lookups by `.proto` text of a schema registered as a descriptor, compatibility against a
+/// descriptor-registered version, and `normalize=true`.
+pub async fn protobuf_canonical(s: &Server) {
+    let compact = "syntax=\"proto3\";package p;message A{string a=1;B b=2;message B{int32 x=1;}}";
+    let spaced = "// A comment.\nsyntax = \"proto3\";\n\npackage p;\n\n/* doc */\nmessage A {\n  message B {\n    int32 x = 1; // x\n  }\n\n  string a = 1;\n  B   b = 2;\n}\n";
+    let canonical = "syntax = \"proto3\";\npackage p;\n\nmessage A {\n  string a = 1;\n  B b = 2;\n\n  message B {\n    int32 x = 1;\n  }\n}\n";
+    let (st, first) = s
+        .post(
+            "/subjects/fmt/versions",
+            json!({"schema": compact, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{first}");
+    assert_eq!(first["schema"], json!(canonical));
+    let (st, second) = s
+        .post(
+            "/subjects/fmt/versions",
+            json!({"schema": spaced, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &second["id"], &second["version"]),
+        (200, &first["id"], &json!(1))
+    );
+    assert_eq!(s.get("/subjects/fmt/versions").await.1, json!([1]));
+    // Under another subject the same schema, however written, has the same id.
+    let (_, other) = s
+        .post(
+            "/subjects/fmt-other/versions",
+            json!({"schema": spaced, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(other["id"], first["id"]);
+
+    // What confluent-kafka-python's ProtobufSerializer sends: base64 of the generated code's descriptor, with
+    // fully qualified type names.
+    let fdp = {
+        use prost_types::field_descriptor_proto::{Label, Type};
+        use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto};
+        let field =
+            |name: &str, number: i32, ty: Type, type_name: Option<&str>| FieldDescriptorProto {
+                name: Some(name.into()),
+                number: Some(number),
+                label: Some(Label::Optional as i32),
+                r#type: Some(ty as i32),
+                type_name: type_name.map(Into::into),
+                ..Default::default()
+            };
+        FileDescriptorProto {
+            name: Some("e2e/greeting.proto".into()),
+            package: Some("e2e".into()),
+            syntax: Some("proto3".into()),
+            message_type: vec![DescriptorProto {
+                name: Some("Greeting".into()),
+                field: vec![
+                    field("text", 1, Type::String, None),
+                    field("sender", 2, Type::Message, Some(".e2e.Greeting.Person")),
+                ],
+                nested_type: vec![DescriptorProto {
+                    name: Some("Person".into()),
+                    field: vec![field("name", 1, Type::String, None)],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    };
+    let b64 = {
+        use base64::Engine as _;
+        use prost::Message as _;
+        base64::engine::general_purpose::STANDARD.encode(fdp.encode_to_vec())
+    };
+    let (st, reg) = s
+        .post(
+            "/subjects/greeting-value/versions?normalize=False",
+            json!({"schema": b64, "schemaType": "PROTOBUF", "references": []}),
+        )
+        .await;
+    assert_eq!(st, 200, "{reg}");
+    assert_eq!(
+        reg["schema"],
+        json!(
+            "syntax = \"proto3\";\npackage e2e;\n\nmessage Greeting {\n  string text = 1;\n  .e2e.Greeting.Person sender = 2;\n\n  message Person {\n    string name = 1;\n  }\n}\n"
+        )
+    );
+    // The Python serializer looks the schema up by the same base64 form.
+    let (st, found) = s
+        .post(
+            "/subjects/greeting-value?normalize=False&deleted=False",
+            json!({"schema": b64, "schemaType": "PROTOBUF", "references": []}),
+        )
+        .await;
+    assert_eq!((st, &found["id"]), (200, &reg["id"]), "{found}");
+    // A client holding the .proto text (names as written, comments) finds the same version.
+    let text = "syntax = \"proto3\";\npackage e2e;\n// Says hello.\nmessage Greeting {\n  message Person { string name = 1; }\n  string text = 1;\n  Person sender = 2;\n}\n";
+    let (st, found) = s
+        .post(
+            "/subjects/greeting-value",
+            json!({"schema": text, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &found["id"], &found["version"]),
+        (200, &reg["id"], &json!(1)),
+        "{found}"
+    );
+    // Registering the text is idempotent too: no second version.
+    let (st, again) = s
+        .post(
+            "/subjects/greeting-value/versions",
+            json!({"schema": text, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!((st, &again["version"]), (200, &json!(1)), "{again}");
+    assert_eq!(
+        s.get("/subjects/greeting-value/versions").await.1,
+        json!([1])
+    );
+    // Compatibility against the descriptor-registered version: a new field is compatible, a changed scalar kind
+    // is not.
+    let added = "syntax = \"proto3\";\npackage e2e;\nmessage Greeting {\n  message Person { string name = 1; }\n  string text = 1;\n  Person sender = 2;\n  int32 count = 3;\n}\n";
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/greeting-value/versions/latest?verbose=true",
+            json!({"schema": added, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &verdict["is_compatible"]),
+        (200, &json!(true)),
+        "{verdict}"
+    );
+    let changed = "syntax = \"proto3\";\npackage e2e;\nmessage Greeting {\n  message Person { string name = 1; }\n  int64 text = 1;\n  Person sender = 2;\n}\n";
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/greeting-value/versions?verbose=true",
+            json!({"schema": changed, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(
+        (st, &verdict["is_compatible"]),
+        (200, &json!(false)),
+        "{verdict}"
+    );
+    let (st, v2) = s
+        .post(
+            "/subjects/greeting-value/versions",
+            json!({"schema": added, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!((st, &v2["version"]), (200, &json!(2)), "{v2}");
+    // format=serialized of a descriptor-registered schema is a descriptor of the same messages.
+    let (_, ser) = s
+        .get(&format!("/schemas/ids/{}?format=serialized", reg["id"]))
+        .await;
+    let back = decode_descriptor(ser["schema"].as_str().unwrap_or_default());
+    assert_eq!(back.package.as_deref(), Some("e2e"));
+    assert_eq!(
+        back.message_type[0].nested_type[0].name.as_deref(),
+        Some("Person")
+    );
+
+    // normalize=true stores the normalized print: fields by number, names resolved with a leading dot.
+    let unordered = "syntax = \"proto3\";\npackage n;\nmessage M {\n  Inner b = 2;\n  string a = 1;\n  message Inner {}\n}\n";
+    let (st, norm) = s
+        .post(
+            "/subjects/norm-pb/versions?normalize=true",
+            json!({"schema": unordered, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{norm}");
+    assert_eq!(
+        norm["schema"],
+        json!(
+            "syntax = \"proto3\";\npackage n;\n\nmessage M {\n  string a = 1;\n  .n.M.Inner b = 2;\n\n  message Inner {}\n}\n"
+        )
+    );
+    // Without normalize the same schema is found by lookup through the normalized form.
+    let (st, found) = s
+        .post(
+            "/subjects/norm-pb",
+            json!({"schema": unordered, "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_eq!((st, &found["id"]), (200, &norm["id"]), "{found}");
+    // Text that is neither .proto nor a descriptor is 42201 with the parser's message.
+    let bad = s
+        .post(
+            "/subjects/pb-garbage/versions",
+            json!({"schema": "bWVzc2FnZQ==", "schemaType": "PROTOBUF"}),
+        )
+        .await;
+    assert_error(&bad, 422, 42201);
+}
+
+/// Subject aliases (Confluent's `AliasFilter`), `format=resolved`, `referenceFormat=qualified`,
+/// `DELETE /mode?recursive` and `validateFields`.
+pub async fn aliases_formats_and_fields(s: &Server) {
+    // An alias: requests to `orders-alias` are served by `orders`.
+    let v1 = s.register("orders", &record("Order", 1)).await;
+    assert_eq!(
+        s.put("/config/orders-alias", json!({"alias": "orders"}))
+            .await
+            .0,
+        200
+    );
+    let (st, latest) = s.get("/subjects/orders-alias/versions/latest").await;
+    assert_eq!(
+        (st, &latest["subject"], &latest["id"]),
+        (200, &json!("orders"), &v1["id"])
+    );
+    let (st, v2) = s
+        .post(
+            "/subjects/orders-alias/versions",
+            json!({"schema": record("Order", 2)}),
+        )
+        .await;
+    assert_eq!((st, &v2["version"]), (200, &json!(2)), "{v2}");
+    assert_eq!(s.get("/subjects/orders/versions").await.1, json!([1, 2]));
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/orders-alias/versions/latest",
+            json!({"schema": record("Order", 3)}),
+        )
+        .await;
+    assert_eq!((st, &verdict["is_compatible"]), (200, &json!(true)));
+    let (st, by_id) = s
+        .get(&format!("/schemas/ids/{}?subject=orders-alias", v1["id"]))
+        .await;
+    assert_eq!(st, 200, "{by_id}");
+    // The alias subject's own config is still addressed directly, and lists do not show it.
+    assert_eq!(
+        s.get("/config/orders-alias").await.1["alias"],
+        json!("orders")
+    );
+    assert!(
+        !s.get("/subjects")
+            .await
+            .1
+            .as_array()
+            .expect("list")
+            .contains(&json!("orders-alias"))
+    );
+    // In a context, an unqualified alias names a subject of the same context.
+    s.register(":.team:real", STRING).await;
+    s.put("/config/:.team:nick", json!({"alias": "real"})).await;
+    let (st, v) = s.get("/subjects/:.team:nick/versions/1").await;
+    assert_eq!((st, &v["subject"]), (200, &json!(":.team:real")), "{v}");
+
+    // format=resolved inlines the referenced Avro types; referenceFormat=qualified qualifies references.
+    let address = r#"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}"#;
+    let person = r#"{"type":"record","name":"Person","namespace":"com.acme","fields":[{"name":"home","type":"com.acme.Address"}]}"#;
+    s.register(":.res:address", address).await;
+    let refs = json!([{"name": "com.acme.Address", "subject": "address", "version": 1}]);
+    let (st, p) = s
+        .post(
+            "/subjects/:.res:person/versions",
+            json!({"schema": person, "references": refs}),
+        )
+        .await;
+    assert_eq!(st, 200, "{p}");
+    let (_, plain) = s.get("/subjects/:.res:person/versions/1").await;
+    assert!(
+        !plain["schema"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("city")
+    );
+    assert_eq!(plain["references"][0]["subject"], json!("address"));
+    let (_, resolved) = s
+        .get("/subjects/:.res:person/versions/1?format=resolved&referenceFormat=qualified")
+        .await;
+    assert_eq!(
+        resolved["schema"],
+        json!(
+            r#"{"type":"record","name":"Person","namespace":"com.acme","fields":[{"name":"home","type":{"type":"record","name":"Address","fields":[{"name":"city","type":"string"}]}}]}"#
+        )
+    );
+    assert_eq!(resolved["references"][0]["subject"], json!(":.res:address"));
+    let (_, by_id) = s
+        .get(&format!(
+            "/schemas/ids/{}?subject=:.res:person&format=resolved",
+            p["id"]
+        ))
+        .await;
+    assert!(
+        by_id["schema"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("city"),
+        "{by_id}"
+    );
+
+    // DELETE /mode?recursive also drops the modes of the subjects in the context.
+    s.put("/mode/m-one", json!({"mode": "READONLY"})).await;
+    s.put("/mode/m-two", json!({"mode": "IMPORT"})).await;
+    s.put("/mode", json!({"mode": "READWRITE"})).await;
+    assert_eq!(s.delete("/mode").await, (200, json!({"mode": "READWRITE"})));
+    assert_eq!(s.get("/mode/m-one").await.1["mode"], json!("READONLY"));
+    assert_eq!(
+        s.delete("/mode?recursive=true").await,
+        (200, json!({"mode": "READWRITE"}))
+    );
+    assert_error(&s.get("/mode/m-one").await, 404, 40409);
+    assert_error(&s.get("/mode/m-two").await, 404, 40409);
+    s.put("/mode/:.ctxm:a", json!({"mode": "READONLY"})).await;
+    assert_error(&s.delete("/mode/:.ctxm:b").await, 404, 40401);
+    assert_eq!(
+        s.delete("/mode/:.ctxm:b?recursive=true").await,
+        (200, json!({"mode": null}))
+    );
+    s.delete("/mode/:.ctxm:?recursive=true").await;
+    assert_error(&s.get("/mode/:.ctxm:a").await, 404, 40409);
+
+    // validateFields: reserved fields (metadata `confluent:reserved`) may not be fields, nor be dropped.
+    s.put(
+        "/config/reserved",
+        json!({"validateFields": true, "compatibility": "NONE"}),
+    )
+    .await;
+    let reserved = |names: &str| json!({"properties": {"confluent:reserved": names}});
+    let (st, r1) = s
+        .post(
+            "/subjects/reserved/versions",
+            json!({"schema": record("R", 1), "metadata": reserved("f1, f2")}),
+        )
+        .await;
+    assert_eq!(st, 200, "{r1}");
+    let clash = s
+        .post(
+            "/subjects/reserved/versions",
+            json!({"schema": record("R", 2), "metadata": reserved("f1, f2")}),
+        )
+        .await;
+    assert_error(&clash, 409, 40901);
+    let message = clash.1["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("conflicts with the reserved field f1")
+            && message.contains("validateFields: 'true'"),
+        "{message}"
+    );
+    let dropped = s
+        .post(
+            "/subjects/reserved/versions",
+            json!({"schema": record("R", 1), "metadata": reserved("f2")}),
+        )
+        .await;
+    assert_error(&dropped, 409, 40901);
+    assert!(
+        dropped.1["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reserved field f1 removed"),
+        "{}",
+        dropped.1
+    );
+    let (st, verdict) = s
+        .post(
+            "/compatibility/subjects/reserved/versions?verbose=true",
+            json!({"schema": record("R", 2), "metadata": reserved("f1, f2")}),
+        )
+        .await;
+    assert_eq!(
+        (st, &verdict["is_compatible"]),
+        (200, &json!(false)),
+        "{verdict}"
+    );
+    let (st, ok) = s
+        .post(
+            "/subjects/reserved/versions",
+            json!({"schema": record("R", 1), "metadata": reserved("f1, f2, f3")}),
+        )
+        .await;
+    assert_eq!((st, &ok["version"]), (200, &json!(2)), "{ok}");
+    // Without validateFields the same clash registers.
+    s.put("/config/reserved", json!({"validateFields": false}))
+        .await;
+    let (st, _) = s
+        .post(
+            "/subjects/reserved/versions",
+            json!({"schema": record("R", 2), "metadata": reserved("f1, f2, f3")}),
+        )
+        .await;
+    assert_eq!(st, 200);
 }
 
 fn decode_descriptor(b64: &str) -> prost_types::FileDescriptorProto {

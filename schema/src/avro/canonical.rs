@@ -244,6 +244,15 @@ impl AvroSchema {
         out
     }
 
+    /// [`to_java_json`](Self::to_java_json) with the named types of references written in full where first
+    /// used: Confluent's `format=resolved`.
+    pub fn to_java_json_resolved(&self) -> String {
+        let mut out = String::new();
+        let mut seen = HashSet::new();
+        self.write_java(self.root, &mut out, &mut seen, None);
+        out
+    }
+
     /// Named types defined in the schema's references: the renderings a registry stores write them by name (as
     /// Confluent pre-seeds referenced names), since the references carry their definitions.
     fn referenced_names(&self) -> HashSet<NodeId> {

@@ -59,6 +59,7 @@ mod lexer;
 mod load;
 mod model;
 mod parser;
+pub mod print;
 mod resolve;
 mod values;
 mod wkt;
