@@ -4,7 +4,9 @@
 use herald::confluent::{
     Confluent, ConfluentSink, ConfluentSource, RegistryClient, RegistryConfig, SubjectNameStrategy,
 };
-use herald::{Delivery, OutRecord, Record, Sink, Source, TopicPartition, Transport, TransportError};
+use herald::{
+    Delivery, OutRecord, Record, Sink, Source, TopicPartition, Transport, TransportError,
+};
 
 use crate::{Kafka, KafkaConfig, KafkaError, KafkaSink, KafkaSource};
 
@@ -46,11 +48,7 @@ pub fn from_vars(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<KafkaTransport, KafkaError> {
     let vars: Vec<(String, String)> = vars.into_iter().collect();
-    let get = |name: &str| {
-        vars.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let kafka = Kafka::new(KafkaConfig::from_vars(vars.iter().cloned())?)?;
     let Some(url) = get(REGISTRY_URL) else {
         return Ok(KafkaTransport::Plain(kafka));
@@ -185,7 +183,10 @@ mod tests {
     fn without_a_registry_the_transport_is_plain_kafka() {
         let t = from_vars(vars(&[("HERALD_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")])).unwrap();
         assert!(matches!(t, KafkaTransport::Plain(_)));
-        assert_eq!(t.kafka().config().get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(
+            t.kafka().config().get("bootstrap.servers"),
+            Some("127.0.0.1:1")
+        );
     }
 
     #[test]
@@ -198,12 +199,18 @@ mod tests {
         ]))
         .unwrap();
         assert!(matches!(t, KafkaTransport::Registry(_)));
-        assert_eq!(t.kafka().config().get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(
+            t.kafka().config().get("bootstrap.servers"),
+            Some("127.0.0.1:1")
+        );
     }
 
     #[test]
     fn bad_registry_settings_are_reported() {
-        for (name, value) in [(REGISTRY_AUTO_REGISTER, "maybe"), (REGISTRY_SUBJECTS, "name")] {
+        for (name, value) in [
+            (REGISTRY_AUTO_REGISTER, "maybe"),
+            (REGISTRY_SUBJECTS, "name"),
+        ] {
             let err = from_vars(vars(&[
                 ("HERALD_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"),
                 (REGISTRY_URL, "http://127.0.0.1:2"),

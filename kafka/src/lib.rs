@@ -14,6 +14,7 @@
 //! ```
 
 mod config;
+mod env;
 mod sink;
 mod source;
 
@@ -23,6 +24,10 @@ use std::sync::{Arc, Mutex};
 use herald::{Transport, TransportError};
 
 pub use config::{ENV_PREFIX, KafkaConfig};
+pub use env::{
+    KafkaTransport, KafkaTransportSink, KafkaTransportSource, REGISTRY_AUTO_REGISTER,
+    REGISTRY_PASSWORD, REGISTRY_SUBJECTS, REGISTRY_URL, REGISTRY_USERNAME, from_env, from_vars,
+};
 pub use rdkafka;
 pub use sink::KafkaSink;
 pub use source::KafkaSource;

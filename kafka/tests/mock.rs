@@ -43,6 +43,7 @@ fn raw(topic: &str, key: &str, payload: &[u8]) -> OutRecord {
         key: Some(Bytes::copy_from_slice(key.as_bytes())),
         headers: Headers::new(),
         payload: Bytes::copy_from_slice(payload),
+        schema: None,
     }
 }
 
