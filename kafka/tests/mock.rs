@@ -1,0 +1,509 @@
+//! The Kafka transport against librdkafka's in-process mock cluster (the real Kafka protocol on localhost): keys and
+//! headers, the example's workers end to end, redelivery after a crash, a rebalance in the middle of a run, a poison
+//! record, backpressure, and exactly-once across an aborted transaction.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Cluster, cluster, count_by_key, shop_cluster};
+use herald::prost::Message;
+use herald::{
+    Bytes, DeadLetter, Headers, OutRecord, Publisher, Runner, Sink, Source, TopicPartition,
+    Transport,
+};
+use herald_example_orders::payments::cards;
+use herald_example_orders::workers::notifications_worker::NotificationsWorkerRouter;
+use herald_example_orders::workers::orders_worker::OrdersWorkerRouter;
+use herald_example_orders::workers::payments_worker::{PaymentsWorkerClient, PaymentsWorkerRouter};
+use herald_example_orders::workers::shipping_worker::ShippingWorkerRouter;
+use herald_example_orders::{Notifications, Orders, Payments, Shipping};
+use herald_kafka::rdkafka::types::RDKafkaApiKey;
+use herald_kafka::rdkafka::types::RDKafkaRespErr;
+use herald_kafka::{Kafka, KafkaConfig};
+use shop_events::shop::orders::v1::{OrderCancelled, OrderCompleted, OrderPlaced};
+use shop_events::shop::payments::v1::PaymentCaptured;
+
+const SETTLE: Duration = Duration::from_millis(500);
+
+fn order(order_id: &str, amount_cents: u64, card: &str) -> OrderPlaced {
+    OrderPlaced {
+        order_id: order_id.into(),
+        sku: "book".into(),
+        amount_cents,
+        card: card.into(),
+    }
+}
+
+fn raw(topic: &str, key: &str, payload: &[u8]) -> OutRecord {
+    OutRecord {
+        topic: topic.into(),
+        key: Some(Bytes::copy_from_slice(key.as_bytes())),
+        headers: Headers::new(),
+        payload: Bytes::copy_from_slice(payload),
+        schema: None,
+    }
+}
+
+/// Java's `Utils.murmur2`, written from the algorithm, for checking where keyed records land.
+fn java_murmur2(data: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ data.len() as u32;
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M) ^ k;
+    }
+    let rest = chunks.remainder();
+    if rest.len() >= 3 {
+        h ^= u32::from(rest[2]) << 16;
+    }
+    if rest.len() >= 2 {
+        h ^= u32::from(rest[1]) << 8;
+    }
+    if !rest.is_empty() {
+        h ^= u32::from(rest[0]);
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}
+
+#[test]
+fn the_java_murmur2_of_the_test_matches_kafkas_own_vectors() {
+    for (key, expected) in [
+        (&b"21"[..], -973_932_308),
+        (b"foobar", -790_332_482),
+        (b"a-little-bit-long-string", -985_981_536),
+        (b"a-little-bit-longer-string", -1_486_304_829),
+        (
+            b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+            -58_897_971,
+        ),
+        (b"abc", 479_470_107),
+    ] {
+        assert_eq!(java_murmur2(key), expected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_records_land_where_java_clients_put_them_with_their_headers() {
+    let c = cluster(&[("keys", 6)]);
+    let kafka = Kafka::new(c.config()).unwrap();
+    let sink = kafka.sink();
+    for i in 0..60 {
+        let key = format!("customer-{i}");
+        let mut record = raw("keys", &key, format!("payload {i}").as_bytes());
+        record.headers.insert("ce_type", "test.Thing");
+        record.headers.insert("x-index", i.to_string());
+        let delivery = sink.produce(record).await.unwrap();
+        let java = (java_murmur2(key.as_bytes()) & 0x7fff_ffff) % 6;
+        assert_eq!(delivery.partition, java as u32, "{key}");
+        assert_eq!(delivery.topic, "keys");
+    }
+    sink.flush().await.unwrap();
+    let records = c.read("keys", 60, Duration::ZERO, false);
+    assert_eq!(records.len(), 60);
+    for r in &records {
+        let key = std::str::from_utf8(r.key().unwrap()).unwrap();
+        let i: usize = key.strip_prefix("customer-").unwrap().parse().unwrap();
+        assert_eq!(r.headers().get("x-index"), Some(i.to_string().as_str()));
+        assert_eq!(r.event_type(), "test.Thing");
+        assert_eq!(&r.payload()[..], format!("payload {i}").as_bytes());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_workers_run_end_to_end_on_kafka() {
+    let c = shop_cluster();
+    let kafka = Kafka::new(c.config()).unwrap();
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .worker(ShippingWorkerRouter::new(Shipping::with_stock(&[(
+            "lamp", 0,
+        )])))
+        .worker(OrdersWorkerRouter::new(Orders))
+        .worker(NotificationsWorkerRouter::new(Notifications))
+        .start()
+        .unwrap();
+    let checkout = PaymentsWorkerClient::new(kafka.sink());
+    for (id, sku, amount, card) in [
+        ("o-1", "book", 2_500, cards::OK),
+        ("o-2", "lamp", 4_000, cards::OK),
+        ("o-3", "sofa", 250_000, cards::OK),
+        ("o-4", "book", 2_500, cards::FLAKY),
+        ("o-5", "book", 2_500, cards::STOLEN),
+    ] {
+        checkout
+            .order_placed(&OrderPlaced {
+                order_id: id.into(),
+                sku: sku.into(),
+                amount_cents: amount,
+                card: card.into(),
+            })
+            .await
+            .unwrap();
+    }
+
+    let completed = c.read("orders.completed", 2, SETTLE, false);
+    let mut ids: Vec<String> = completed
+        .iter()
+        .map(|r| OrderCompleted::decode(&r.payload()[..]).unwrap().order_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["o-1", "o-4"]);
+    let cancelled = c.read("orders.cancelled", 1, SETTLE, false);
+    assert_eq!(
+        OrderCancelled::decode(&cancelled[0].payload()[..])
+            .unwrap()
+            .order_id,
+        "o-3"
+    );
+    assert_eq!(c.read("shipping.delayed", 1, SETTLE, false).len(), 1);
+    assert_eq!(c.read("notifications.sent", 3, SETTLE, false).len(), 3);
+    let dead = c.read("payments.dlq", 1, SETTLE, false);
+    let dead = DeadLetter::from_record(&dead[0]).unwrap();
+    assert_eq!(dead.key.as_deref(), Some(&b"o-5"[..]));
+    assert_eq!(dead.error_kind, "permanent");
+    assert_eq!(dead.original_topic, "orders.placed");
+
+    // Correlation ids travel through Kafka headers: o-1's completion carries its order's.
+    let placed = c.read("orders.placed", 5, Duration::ZERO, false);
+    let correlation_of = |records: &[herald::Record], key: &[u8]| {
+        records
+            .iter()
+            .find(|r| r.key().map(|k| &k[..]) == Some(key))
+            .and_then(|r| r.headers().get(herald::headers::CORRELATION_ID))
+            .map(str::to_string)
+    };
+    assert!(correlation_of(&placed, b"o-1").is_some());
+    assert_eq!(
+        correlation_of(&placed, b"o-1"),
+        correlation_of(&completed, b"o-1")
+    );
+
+    let report = running.shutdown().await.unwrap();
+    let payments = report.worker("shop.workers.v1.PaymentsWorker").unwrap();
+    assert_eq!(payments.processed, 4);
+    assert_eq!(payments.dead_lettered, 1);
+    assert_eq!(payments.retries, 1);
+    // Everything the payments group read is committed.
+    let committed: i64 = c
+        .committed("payments", "orders.placed", 4)
+        .into_iter()
+        .flatten()
+        .sum();
+    assert_eq!(committed, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() {
+    let c = cluster(&[("in", 1)]);
+    let kafka = Kafka::new(c.config()).unwrap();
+    for i in 0..10 {
+        kafka
+            .sink()
+            .produce(raw("in", &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+    }
+    let tp = TopicPartition {
+        topic: Arc::from("in"),
+        partition: 0,
+    };
+    let mut first = kafka.subscribe("g", &["in"]).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        got.extend(first.poll(100).await.unwrap());
+    }
+    assert_eq!(
+        got.iter().map(|r| r.offset()).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
+    assert_eq!(first.assignment(), std::slice::from_ref(&tp));
+    // Records 0..4 finished; 4..10 were running when the member died.
+    first.commit(&[(tp.clone(), 4)]).await.unwrap();
+    drop(first);
+
+    let mut second = kafka.subscribe("g", &["in"]).unwrap();
+    let again = second.poll(100).await.unwrap();
+    assert_eq!(again[0].offset(), 4, "redelivery starts at the commit");
+    assert_eq!(c.committed("g", "in", 1), [Some(4)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_that_crashes_mid_batch_loses_nothing() {
+    let c = shop_cluster();
+    let kafka = Kafka::new(c.config()).unwrap();
+    let publisher = Publisher::new(kafka.sink());
+    for i in 0..200 {
+        publisher
+            .publish(&order(&format!("o-{i}"), 100, cards::OK))
+            .await
+            .unwrap();
+    }
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    // Crash once some outputs are out, whatever is in flight.
+    c.read("payments.captured", 20, Duration::ZERO, false);
+    running.abort().await;
+
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    let captured = c.read("payments.captured", 200, SETTLE, false);
+    let counts = count_by_key(&captured);
+    assert_eq!(counts.len(), 200, "every order is captured");
+    running.shutdown().await.unwrap();
+    let committed: i64 = c
+        .committed("payments", "orders.placed", 4)
+        .into_iter()
+        .flatten()
+        .sum();
+    assert_eq!(committed, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebalance_in_the_middle_loses_nothing() {
+    let c = shop_cluster();
+    let kafka = Kafka::new(c.config()).unwrap();
+    let publisher = Publisher::new(kafka.sink());
+    for i in 0..150 {
+        publisher
+            .publish(&order(&format!("o-{i}"), 100, cards::OK))
+            .await
+            .unwrap();
+    }
+    let first = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    c.read("payments.captured", 50, Duration::ZERO, false);
+    // A second member joins: the partitions are spread over both.
+    let second = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    // The mock broker completes the rebalance within its session timeout minus a second.
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    for i in 150..300 {
+        publisher
+            .publish(&order(&format!("o-{i}"), 100, cards::OK))
+            .await
+            .unwrap();
+    }
+    let captured = c.read("payments.captured", 300, SETTLE, false);
+    let counts = count_by_key(&captured);
+    assert_eq!(counts.len(), 300, "every order is captured");
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    let a = first.shutdown().await.unwrap();
+    let b = second.shutdown().await.unwrap();
+    let (a, b) = (
+        a.worker("shop.workers.v1.PaymentsWorker")
+            .unwrap()
+            .processed,
+        b.worker("shop.workers.v1.PaymentsWorker")
+            .unwrap()
+            .processed,
+    );
+    assert!(a > 0 && b > 0, "both members worked: {a} + {b}");
+    assert_eq!(a + b, 300 + duplicates as u64);
+    // Records are redelivered only if their commit did not land before the partition moved (the mock broker
+    // refuses commits while the group rebalances); never more than the records read before the rebalance.
+    assert!(duplicates <= 150, "{duplicates} duplicates: {counts:?}");
+    let committed: i64 = c
+        .committed("payments", "orders.placed", 4)
+        .into_iter()
+        .flatten()
+        .sum();
+    assert_eq!(committed, 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_lands_in_the_dead_letter_topic_with_its_headers() {
+    let c = shop_cluster();
+    let kafka = Kafka::new(c.config()).unwrap();
+    let mut poison = raw("orders.placed", "bad", &[0x0a, 0xff]);
+    poison
+        .headers
+        .insert("ce_type", "shop.orders.v1.OrderPlaced");
+    poison.headers.insert("ce_id", "id-1");
+    poison.headers.insert("x-tenant", "acme");
+    kafka.sink().produce(poison).await.unwrap();
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    let dead = c.read("payments.dlq", 1, SETTLE, false);
+    assert_eq!(dead.len(), 1);
+    let d = DeadLetter::from_record(&dead[0]).unwrap();
+    assert_eq!(d.error_kind, "decode");
+    assert_eq!(d.original_topic, "orders.placed");
+    assert_eq!(d.original_offset, 0);
+    assert_eq!(d.event_type, "shop.orders.v1.OrderPlaced");
+    assert_eq!(d.key.as_deref(), Some(&b"bad"[..]));
+    assert_eq!(&d.payload[..], &[0x0a, 0xff]);
+    assert_eq!(d.headers.get("x-tenant"), Some("acme"));
+    assert_eq!(d.headers.get("ce_id"), Some("id-1"));
+    assert_eq!(d.worker, "shop.workers.v1.PaymentsWorker");
+    let report = running.shutdown().await.unwrap();
+    assert_eq!(
+        report
+            .worker("shop.workers.v1.PaymentsWorker")
+            .unwrap()
+            .dead_lettered,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_worker_leaves_records_in_kafka_instead_of_buffering_everything() {
+    let c = cluster(&[("in", 1)]);
+    let kafka = Kafka::new(c.config().with_buffer(20)).unwrap();
+    let sink = kafka.sink();
+    for i in 0..2_000u32 {
+        let record = raw("in", "k", &i.to_be_bytes());
+        // Produce without waiting for each delivery.
+        drop(tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.produce(record).await }
+        }));
+    }
+    sink.flush().await.unwrap();
+    let mut source = kafka.subscribe("g", &["in"]).unwrap();
+    let first = source.poll(1).await.unwrap();
+    assert_eq!(first[0].offset(), 0);
+    // The worker does not poll for a while: the source fills its buffer up to its capacity, and no further.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let buffered = source.buffered();
+    assert_eq!(buffered, 20, "buffered {buffered} records");
+    // Resuming delivers everything, in order, without gaps.
+    let mut next = 1;
+    while next < 2_000 {
+        for r in source.poll(500).await.unwrap() {
+            assert_eq!(r.offset(), next);
+            next += 1;
+        }
+    }
+}
+
+fn exactly_once(c: &Cluster) -> KafkaConfig {
+    c.config()
+        .set("transactional.id", "herald-test")
+        .with_transaction_interval(Duration::ZERO)
+}
+
+// librdkafka's mock cluster speaks the transactional protocol but does not implement its effects (in 2.12.1's
+// rdkafka_mock_handlers.c, EndTxn writes no commit/abort markers, Fetch reports no aborted transactions and
+// TxnOffsetCommit stores nothing). So these tests check what the transport decides: which transactions commit or
+// abort, that a transaction never commits with records in flight (the source refuses to, failing the member), and
+// that an abort rewinds to the last committed offsets. What read_committed consumers see is Kafka's part.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() {
+    let c = cluster(&[("in", 2), ("out", 2)]);
+    let plain = Kafka::new(c.config()).unwrap();
+    for i in 0..20u8 {
+        plain
+            .sink()
+            .produce(raw("in", &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+    }
+
+    // One member reads everything and produces an output per record; returns the first offset seen per partition.
+    async fn work(kafka: &Kafka) -> Result<Vec<(u32, u64)>, herald::TransportError> {
+        let mut source = kafka.subscribe("g", &["in"])?;
+        let sink = kafka.sink();
+        let mut firsts = Vec::new();
+        let mut done = 0;
+        while done < 20 {
+            let records = source.poll(100).await?;
+            let mut offsets = Vec::new();
+            for r in records {
+                if !firsts.iter().any(|(p, _)| *p == r.partition()) {
+                    firsts.push((r.partition(), r.offset()));
+                }
+                let key = std::str::from_utf8(r.key().unwrap()).unwrap();
+                sink.produce(raw("out", key, r.payload())).await?;
+                offsets.push((
+                    TopicPartition {
+                        topic: Arc::from(r.topic()),
+                        partition: r.partition(),
+                    },
+                    r.offset() + 1,
+                ));
+                done += 1;
+            }
+            source.commit(&offsets).await?;
+        }
+        sink.flush().await?;
+        firsts.sort();
+        Ok(firsts)
+    }
+
+    c.mock.request_errors(
+        RDKafkaApiKey::AddOffsetsToTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+    );
+    let failing = Kafka::new(exactly_once(&c)).unwrap();
+    let err = work(&failing).await.unwrap_err();
+    assert!(err.to_string().contains("aborted"), "{err}");
+    assert_eq!(failing.transactions(), (0, 1));
+    drop(failing);
+    assert_eq!(c.committed("g", "in", 2), [None, None]);
+
+    // A new member (the same transactional id, fencing the old one) starts over from the committed offsets.
+    let retry = Kafka::new(exactly_once(&c)).unwrap();
+    assert_eq!(work(&retry).await.unwrap(), [(0, 0), (1, 0)]);
+    let (committed, aborted) = retry.transactions();
+    assert!(committed >= 1 && aborted == 0, "{committed} {aborted}");
+    drop(retry);
+    // Both attempts wrote their outputs; Kafka hides the aborted ones from read_committed consumers.
+    let everything = c.read("out", 21, Duration::ZERO, true);
+    assert!(everything.len() > 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payments_worker_commits_transactions_only_between_records() {
+    let c = shop_cluster();
+    let plain = Kafka::new(c.config()).unwrap();
+    let publisher = Publisher::new(plain.sink());
+    for i in 0..300 {
+        publisher
+            .publish(&order(&format!("o-{i}"), 100, cards::OK))
+            .await
+            .unwrap();
+    }
+    // A transaction per batch of records: the source stops handing out records at once.
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    assert!(kafka.exactly_once());
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    let captured = c.read("payments.captured", 300, SETTLE, true);
+    let counts = count_by_key(&captured);
+    assert_eq!(counts.len(), 300);
+    assert!(counts.values().all(|n| *n == 1));
+    let names: HashSet<String> = captured
+        .iter()
+        .map(|r| PaymentCaptured::decode(&r.payload()[..]).unwrap().order_id)
+        .collect();
+    assert_eq!(names.len(), 300);
+    // A transaction that would have committed with records in flight fails the member, and shutdown reports it.
+    running.shutdown().await.unwrap();
+    let (committed, aborted) = kafka.transactions();
+    assert!(committed >= 300 / 32, "{committed} transactions");
+    assert_eq!(aborted, 0);
+}
