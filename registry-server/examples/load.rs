@@ -4,7 +4,8 @@
 //! `FULL_TRANSITIVE`.
 //!
 //! `cargo run --release -p herald-registry-server --example load [seconds-per-phase] [concurrency]`
-//! (defaults 5 s, 32). Set `HERALD_DATABASE_URL` to benchmark PostgreSQL instead of a temporary SQLite file.
+//! (defaults 5 s, 32). Set `HERALD_DATABASE_URL` to benchmark PostgreSQL instead of a temporary SQLite file, and
+//! `HERALD_LOAD_SERVE_ONLY=1` to only serve both routes (their URLs are printed) for an external load generator.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,6 +78,13 @@ async fn main() {
         .expect("json")["id"]
         .as_i64()
         .expect("id");
+
+    if std::env::var_os("HERALD_LOAD_SERVE_ONLY").is_some() {
+        // For an external load generator (wrk): print both URLs and serve until killed.
+        println!("bare {bare_url}/constant");
+        println!("registry {registry_url}/schemas/ids/{id}");
+        std::future::pending::<()>().await;
+    }
 
     let duration = Duration::from_secs(secs);
     // Warm both up, then measure alternately so that neither gets a quieter machine.

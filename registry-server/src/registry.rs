@@ -216,6 +216,11 @@ impl Registry {
     }
 
     /// `GET /schemas/ids/{id}` without parameters, serialized once per id and process.
+    /// The cached `GET /schemas/ids/{id}` body of a default-context schema, if this process has served it before.
+    pub fn cached_body(&self, id: i64) -> Option<axum::body::Bytes> {
+        self.bodies.read().ok()?.get(&id).cloned()
+    }
+
     pub async fn schema_body(&self, id: i64) -> Result<axum::body::Bytes, ApiError> {
         if let Some(body) = self.bodies.read().map_err(|_| poisoned())?.get(&id) {
             return Ok(body.clone());
