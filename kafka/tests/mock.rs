@@ -424,7 +424,7 @@ async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() 
     // One member reads everything and produces an output per record; returns the first offset seen per partition.
     async fn work(kafka: &Kafka) -> Result<Vec<(u32, u64)>, herald::TransportError> {
         let mut source = kafka.subscribe("g", &["in"])?;
-        let sink = kafka.sink();
+        let sink = kafka.sink_for(&source);
         let mut firsts = Vec::new();
         let mut done = 0;
         while done < 20 {
