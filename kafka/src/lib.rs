@@ -165,7 +165,8 @@ impl Kafka {
         };
         let id = format!("{prefix}-{group}-{n}");
         let (producer, flight) = sink::producer(&config.producer(Some(&id)))?;
-        let txn_sink = KafkaSink::new(Arc::clone(&producer), Arc::clone(&flight));
+        let txn_sink =
+            KafkaSink::new(Arc::clone(&producer), Arc::clone(&flight)).transactional(&id);
         let txn = source::Txn::new(producer, flight, Arc::clone(&self.inner.txn_stats));
         let mut source = KafkaSource::new(config, group, topics, Some(txn))?;
         source.txn_sink = Some(txn_sink);

@@ -475,6 +475,43 @@ async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_member_gets_its_own_transactional_producer_whatever_the_order() {
+    let c = cluster(&[("in", 2)]);
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    let a = kafka.subscribe("ga", &["in"]).unwrap();
+    let b = kafka.subscribe("gb", &["in"]).unwrap();
+    let a2 = kafka.subscribe("ga", &["in"]).unwrap();
+    // Asked for in another order than the members were created in.
+    let sinks = [
+        kafka.sink_for(&a2),
+        kafka.sink_for(&b),
+        kafka.sink_for(&a),
+        kafka.sink_for(&a2),
+    ];
+    let ids: Vec<Option<&str>> = sinks.iter().map(|s| s.transactional_id()).collect();
+    assert_eq!(
+        ids,
+        [
+            Some("herald-test-ga-2"),
+            Some("herald-test-gb-1"),
+            Some("herald-test-ga-1"),
+            Some("herald-test-ga-2"),
+        ]
+    );
+    // `sink()` never hands out a member's producer.
+    assert_eq!(kafka.sink().transactional_id(), None);
+    assert_eq!(
+        kafka.sink_for(&a).transactional_id(),
+        Some("herald-test-ga-1")
+    );
+    // Without exactly-once every member shares the plain producer.
+    let plain = Kafka::new(c.config()).unwrap();
+    let p = plain.subscribe("gp", &["in"]).unwrap();
+    assert_eq!(plain.sink_for(&p).transactional_id(), None);
+    drop((a, b, a2, p));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payments_worker_commits_transactions_only_between_records() {
     let c = shop_cluster();
     let plain = Kafka::new(c.config()).unwrap();
