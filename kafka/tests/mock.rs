@@ -239,6 +239,71 @@ async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reports_the_partitions_a_rebalance_takes_away() {
+    let c = cluster(&[("in", 2)]);
+    let kafka = Kafka::new(c.config()).unwrap();
+    for i in 0..10 {
+        kafka
+            .sink()
+            .produce(raw("in", &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+    }
+    let mut first = kafka.subscribe("g", &["in"]).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        got.extend(first.poll(100).await.unwrap());
+    }
+    assert!(first.take_revoked().is_empty(), "nothing lost yet");
+    let offsets: Vec<(TopicPartition, u64)> = [0, 1]
+        .into_iter()
+        .filter_map(|p| {
+            let last = got
+                .iter()
+                .filter(|r| r.partition() == p)
+                .map(|r| r.offset())
+                .max()?;
+            Some((
+                TopicPartition {
+                    topic: Arc::from("in"),
+                    partition: p,
+                },
+                last + 1,
+            ))
+        })
+        .collect();
+    first.commit(&offsets).await.unwrap();
+
+    // A second member joins: the group rebalances and the first member gives partitions up.
+    let second = kafka.subscribe("g", &["in"]).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let revoked = loop {
+        let polled = tokio::time::timeout(Duration::from_millis(200), first.poll(100)).await;
+        if let Ok(records) = polled {
+            assert!(records.unwrap().is_empty(), "everything was read already");
+        }
+        let revoked = first.take_revoked();
+        if !revoked.is_empty() {
+            break revoked;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no revocation reported"
+        );
+    };
+    assert!(
+        revoked
+            .iter()
+            .all(|tp| &*tp.topic == "in" && tp.partition < 2)
+    );
+    assert!(
+        first.take_revoked().is_empty(),
+        "each loss is reported once"
+    );
+    drop((first, second));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runner_that_crashes_mid_batch_loses_nothing() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
