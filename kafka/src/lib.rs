@@ -3,8 +3,9 @@
 //! [`Kafka`] implements [`herald::Transport`]: [`Kafka::subscribe`] joins a consumer group as a [`KafkaSource`]
 //! (manual commits of exactly the offsets the worker finished, rebalances drained or abandoned, partitions paused
 //! while the worker is busy), [`Kafka::sink`] is a [`KafkaSink`] (delivery reports, murmur2 partitioning by key,
-//! headers). Setting `transactional.id` makes every member exactly-once: its outputs and its consumed offsets are
-//! committed in one Kafka transaction.
+//! headers). Setting `transactional.id` makes every member exactly-once: its outputs (through
+//! [`Transport::sink_for`], the member's own producer) and its consumed offsets are committed in one Kafka
+//! transaction.
 //!
 //! ```no_run
 //! # async fn f<W: herald::Worker>(worker: W) -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,8 @@
 //! waits (up to [`KafkaConfig::revoke_drain_timeout`]) until every record of them already handed out is committed,
 //! commits synchronously and lets the partitions go. Records still running after the timeout are abandoned: their
 //! later commits are dropped, because an offset is never committed for a partition this member no longer owns, and
-//! the new owner redelivers them (at least once). Lost partitions are dropped without a commit.
+//! the new owner redelivers them (at least once). Lost partitions are dropped without a commit. Either way the
+//! partitions are then reported through [`Source::take_revoked`], and no record is handed out until they are taken.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
