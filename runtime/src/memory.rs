@@ -555,6 +555,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_member_reports_each_lost_partition_once_before_handing_out_more() {
+        let bus = Bus::with_partitions(2);
+        for i in 0..6 {
+            bus.append(out("t", Some(&format!("k{i}")), &i.to_string()));
+        }
+        let mut a = bus.subscribe("g", &["t"]).unwrap();
+        assert_eq!(a.poll(100).await.unwrap().len(), 6);
+        assert!(a.take_revoked().is_empty());
+        let b = bus.subscribe("g", &["t"]).unwrap();
+        // The loss is noticed on the next poll, which returns at once with nothing.
+        assert!(a.poll(100).await.unwrap().is_empty());
+        let tp1 = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 1,
+        };
+        // Nothing more is handed out until the loss is taken.
+        assert!(a.poll(100).await.unwrap().is_empty());
+        assert_eq!(a.take_revoked(), [tp1.clone()]);
+        assert!(a.take_revoked().is_empty());
+        // The partition comes back from its committed offset (nothing committed: from the start).
+        drop(b);
+        let again = a.poll(100).await.unwrap();
+        assert!(!again.is_empty());
+        assert!(again.iter().all(|r| r.partition() == 1 && r.offset() < 6));
+        assert_eq!(again[0].offset(), 0);
+        assert!(a.take_revoked().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_group_member_reads_and_commits_and_a_new_member_resumes() {
         let bus = Bus::with_partitions(2);
         for i in 0..6 {
