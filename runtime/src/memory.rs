@@ -572,7 +572,7 @@ mod tests {
         };
         // Nothing more is handed out until the loss is taken.
         assert!(a.poll(100).await.unwrap().is_empty());
-        assert_eq!(a.take_revoked(), [tp1.clone()]);
+        assert_eq!(a.take_revoked(), [tp1]);
         assert!(a.take_revoked().is_empty());
         // The partition comes back from its committed offset (nothing committed: from the start).
         drop(b);
