@@ -128,6 +128,19 @@ impl Transport for KafkaTransport {
             KafkaTransport::Registry(c) => KafkaTransportSink::Registry(Transport::sink(c)),
         }
     }
+
+    fn sink_for(&self, source: &Self::Source) -> Self::Sink {
+        match (self, source) {
+            (KafkaTransport::Plain(k), KafkaTransportSource::Plain(s)) => {
+                KafkaTransportSink::Plain(k.sink_for(s))
+            }
+            (KafkaTransport::Registry(c), KafkaTransportSource::Registry(s)) => {
+                KafkaTransportSink::Registry(c.sink_for(s))
+            }
+            // A source of the other kind was not subscribed through this transport.
+            _ => self.sink(),
+        }
+    }
 }
 
 impl Source for KafkaTransportSource {
@@ -149,6 +162,12 @@ impl Source for KafkaTransportSource {
         match self {
             KafkaTransportSource::Plain(s) => s.assignment(),
             KafkaTransportSource::Registry(s) => s.assignment(),
+        }
+    }
+    fn take_revoked(&mut self) -> Vec<TopicPartition> {
+        match self {
+            KafkaTransportSource::Plain(s) => s.take_revoked(),
+            KafkaTransportSource::Registry(s) => s.take_revoked(),
         }
     }
 }

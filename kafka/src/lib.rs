@@ -3,8 +3,9 @@
 //! [`Kafka`] implements [`herald::Transport`]: [`Kafka::subscribe`] joins a consumer group as a [`KafkaSource`]
 //! (manual commits of exactly the offsets the worker finished, rebalances drained or abandoned, partitions paused
 //! while the worker is busy), [`Kafka::sink`] is a [`KafkaSink`] (delivery reports, murmur2 partitioning by key,
-//! headers). Setting `transactional.id` makes every member exactly-once: its outputs and its consumed offsets are
-//! committed in one Kafka transaction.
+//! headers). Setting `transactional.id` makes every member exactly-once: its outputs (through
+//! [`Transport::sink_for`], the member's own producer) and its consumed offsets are committed in one Kafka
+//! transaction.
 //!
 //! ```no_run
 //! # async fn f<W: herald::Worker>(worker: W) -> Result<(), Box<dyn std::error::Error>> {
@@ -73,8 +74,9 @@ impl KafkaError {
 ///
 /// Exactly-once (opt-in, `transactional.id=<prefix>`): every [`subscribe`](Kafka::subscribe) creates a
 /// transactional producer `<prefix>-<group>-<n>` (`n` counts this transport's members of the group, so a restarted
-/// process fences its predecessor), and the next [`sink`](Kafka::sink) call returns that member's producer. This is
-/// the order in which [`herald::Runner`] asks (subscribe, then sink, per worker). Each transaction holds exactly
+/// process fences its predecessor), owned by the member: [`sink_for`](Transport::sink_for) returns it (and
+/// [`herald::Runner`] asks for it per worker), whatever the order members are created in; [`sink`](Kafka::sink)
+/// is always the shared plain producer. Each transaction holds exactly
 /// the outputs of the offsets it commits: the source stops handing out records when a transaction is due
 /// ([`KafkaConfig::transaction_interval`]), waits until the worker committed everything it was given, then sends
 /// the offsets to the transaction and commits it. A failed transaction is aborted and the member stops with an
@@ -87,8 +89,6 @@ pub struct Kafka {
 struct Inner {
     config: KafkaConfig,
     sink: KafkaSink,
-    /// Exactly-once: the sink of the last member subscribed, until a `sink()` call takes it.
-    next_txn_sink: Mutex<Option<KafkaSink>>,
     members: Mutex<HashMap<String, u32>>,
     txn_stats: Arc<source::TxnStats>,
 }
@@ -113,7 +113,6 @@ impl Kafka {
             inner: Arc::new(Inner {
                 config,
                 sink,
-                next_txn_sink: Mutex::new(None),
                 members: Mutex::new(HashMap::new()),
                 txn_stats: Arc::default(),
             }),
@@ -167,14 +166,11 @@ impl Kafka {
         };
         let id = format!("{prefix}-{group}-{n}");
         let (producer, flight) = sink::producer(&config.producer(Some(&id)))?;
-        let txn_sink = KafkaSink::new(Arc::clone(&producer), Arc::clone(&flight));
+        let txn_sink =
+            KafkaSink::new(Arc::clone(&producer), Arc::clone(&flight)).transactional(&id);
         let txn = source::Txn::new(producer, flight, Arc::clone(&self.inner.txn_stats));
-        let source = KafkaSource::new(config, group, topics, Some(txn))?;
-        *self
-            .inner
-            .next_txn_sink
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(txn_sink);
+        let mut source = KafkaSource::new(config, group, topics, Some(txn))?;
+        source.txn_sink = Some(txn_sink);
         Ok(source)
     }
 }
@@ -188,14 +184,16 @@ impl Transport for Kafka {
             .map_err(KafkaError::into_transport)
     }
 
-    /// The shared producer; with exactly-once, the transactional producer of the member subscribed last if no
-    /// sink was taken for it yet.
+    /// The shared plain producer.
     fn sink(&self) -> KafkaSink {
-        self.inner
-            .next_txn_sink
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
+        self.inner.sink.clone()
+    }
+
+    /// With exactly-once, the member's transactional producer; otherwise the shared one.
+    fn sink_for(&self, source: &KafkaSource) -> KafkaSink {
+        source
+            .transactional_sink()
+            .cloned()
             .unwrap_or_else(|| self.inner.sink.clone())
     }
 }

@@ -128,19 +128,37 @@ pub(crate) fn producer(
 pub struct KafkaSink {
     producer: Arc<Producer>,
     flight: Arc<Flight>,
+    /// Exactly-once: the producer's `transactional.id`.
+    transactional_id: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for KafkaSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaSink")
             .field("in_flight", &self.flight.len())
+            .field("transactional_id", &self.transactional_id)
             .finish_non_exhaustive()
     }
 }
 
 impl KafkaSink {
     pub(crate) fn new(producer: Arc<Producer>, flight: Arc<Flight>) -> KafkaSink {
-        KafkaSink { producer, flight }
+        KafkaSink {
+            producer,
+            flight,
+            transactional_id: None,
+        }
+    }
+
+    /// The same sink, marked as the transactional producer `id`.
+    pub(crate) fn transactional(mut self, id: &str) -> KafkaSink {
+        self.transactional_id = Some(Arc::from(id));
+        self
+    }
+
+    /// The `transactional.id` of an exactly-once member's producer; `None` for the shared plain producer.
+    pub fn transactional_id(&self) -> Option<&str> {
+        self.transactional_id.as_deref()
     }
 
     /// Creates a plain (not transactional) producer.

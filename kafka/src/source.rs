@@ -6,7 +6,8 @@
 //! waits (up to [`KafkaConfig::revoke_drain_timeout`]) until every record of them already handed out is committed,
 //! commits synchronously and lets the partitions go. Records still running after the timeout are abandoned: their
 //! later commits are dropped, because an offset is never committed for a partition this member no longer owns, and
-//! the new owner redelivers them (at least once). Lost partitions are dropped without a commit.
+//! the new owner redelivers them (at least once). Lost partitions are dropped without a commit. Either way the
+//! partitions are then reported through [`Source::take_revoked`], and no record is handed out until they are taken.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use rdkafka::producer::Producer as _;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::Notify;
 
+use crate::KafkaSink;
 use crate::sink::{Flight, Producer};
 use crate::{KafkaConfig, KafkaError};
 
@@ -58,6 +60,22 @@ struct State {
     txn_since: Option<Instant>,
     /// At least once: partitions whose committed offset was not sent to the broker yet.
     unsent: Vec<TopicPartition>,
+    /// Partitions let go and not taken by the worker yet ([`Source::take_revoked`]).
+    revoked: Vec<TopicPartition>,
+}
+
+impl State {
+    /// Notes partitions let go, for [`Source::take_revoked`].
+    fn lost(&mut self, shared: &Shared, lost: impl IntoIterator<Item = TopicPartition>) {
+        for tp in lost {
+            if !self.revoked.contains(&tp) {
+                self.revoked.push(tp);
+            }
+        }
+        shared
+            .has_revoked
+            .store(!self.revoked.is_empty(), Ordering::Release);
+    }
 }
 
 impl State {
@@ -102,6 +120,8 @@ pub(crate) struct Shared {
     /// Signalled when records, errors or transaction progress arrive, for the worker's poll.
     ready: Notify,
     closing: AtomicBool,
+    /// Whether `State::revoked` has partitions (read without the lock on every worker batch).
+    has_revoked: AtomicBool,
     wake: Arc<Wake>,
     config: KafkaConfig,
     txn: Option<Txn>,
@@ -235,8 +255,11 @@ impl ConsumerContext for MemberContext {
             Rebalance::Error(e) => {
                 tracing::warn!("rebalance error, dropping the assignment without committing: {e}");
                 let mut st = self.shared.lock();
-                st.parts.clear();
+                let lost: Vec<TopicPartition> = st.parts.drain().map(|(tp, _)| tp).collect();
                 st.buffer.clear();
+                st.lost(&self.shared, lost);
+                drop(st);
+                self.shared.ready.notify_one();
             }
         }
     }
@@ -327,6 +350,9 @@ impl MemberContext {
         for tp in revoked {
             st.parts.remove(tp);
         }
+        st.lost(shared, revoked.iter().cloned());
+        drop(st);
+        shared.ready.notify_one();
         tracing::info!(revoked = revoked.len(), "partitions revoked");
     }
 }
@@ -340,6 +366,8 @@ pub struct KafkaSource {
     /// Signalled by the polling thread once the consumer is closed.
     closed: Mutex<std::sync::mpsc::Receiver<()>>,
     group: String,
+    /// Exactly-once: the member's transactional producer ([`Kafka::sink_for`](crate::Kafka)).
+    pub(crate) txn_sink: Option<KafkaSink>,
 }
 
 impl std::fmt::Debug for KafkaSource {
@@ -365,6 +393,7 @@ impl KafkaSource {
             committed: Condvar::new(),
             ready: Notify::new(),
             closing: AtomicBool::new(false),
+            has_revoked: AtomicBool::new(false),
             wake: Arc::default(),
             config: config.clone(),
             txn,
@@ -404,11 +433,17 @@ impl KafkaSource {
             thread: Some(thread),
             closed: Mutex::new(closed),
             group: group.to_string(),
+            txn_sink: None,
         })
     }
 
     fn consumer(&self) -> Result<&Arc<BaseConsumer<MemberContext>>, TransportError> {
         self.consumer.as_ref().ok_or(TransportError::Closed)
+    }
+
+    /// Exactly-once: the member's transactional producer, which every output of its records must go through.
+    pub fn transactional_sink(&self) -> Option<&KafkaSink> {
+        self.txn_sink.as_ref()
     }
 
     /// Records waiting in the buffer.
@@ -632,6 +667,10 @@ impl Source for KafkaSource {
                 if let Some(f) = &st.failed {
                     return Err(KafkaError::Transaction(f.clone()).into_transport());
                 }
+                if !st.revoked.is_empty() {
+                    // No record of a new ownership before the worker took the losses.
+                    return Ok(Vec::new());
+                }
                 if self.barrier(&st) {
                     // Hand out nothing until the worker has finished what it has; then commit.
                     commit_txn = st.drained();
@@ -719,6 +758,15 @@ impl Source for KafkaSource {
         let mut parts: Vec<TopicPartition> = self.shared.lock().parts.keys().cloned().collect();
         parts.sort();
         parts
+    }
+
+    fn take_revoked(&mut self) -> Vec<TopicPartition> {
+        if !self.shared.has_revoked.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut st = self.shared.lock();
+        self.shared.has_revoked.store(false, Ordering::Release);
+        std::mem::take(&mut st.revoked)
     }
 }
 

@@ -239,6 +239,71 @@ async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reports_the_partitions_a_rebalance_takes_away() {
+    let c = cluster(&[("in", 2)]);
+    let kafka = Kafka::new(c.config()).unwrap();
+    for i in 0..10 {
+        kafka
+            .sink()
+            .produce(raw("in", &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+    }
+    let mut first = kafka.subscribe("g", &["in"]).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        got.extend(first.poll(100).await.unwrap());
+    }
+    assert!(first.take_revoked().is_empty(), "nothing lost yet");
+    let offsets: Vec<(TopicPartition, u64)> = [0, 1]
+        .into_iter()
+        .filter_map(|p| {
+            let last = got
+                .iter()
+                .filter(|r| r.partition() == p)
+                .map(|r| r.offset())
+                .max()?;
+            Some((
+                TopicPartition {
+                    topic: Arc::from("in"),
+                    partition: p,
+                },
+                last + 1,
+            ))
+        })
+        .collect();
+    first.commit(&offsets).await.unwrap();
+
+    // A second member joins: the group rebalances and the first member gives partitions up.
+    let second = kafka.subscribe("g", &["in"]).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let revoked = loop {
+        let polled = tokio::time::timeout(Duration::from_millis(200), first.poll(100)).await;
+        if let Ok(records) = polled {
+            assert!(records.unwrap().is_empty(), "everything was read already");
+        }
+        let revoked = first.take_revoked();
+        if !revoked.is_empty() {
+            break revoked;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no revocation reported"
+        );
+    };
+    assert!(
+        revoked
+            .iter()
+            .all(|tp| &*tp.topic == "in" && tp.partition < 2)
+    );
+    assert!(
+        first.take_revoked().is_empty(),
+        "each loss is reported once"
+    );
+    drop((first, second));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runner_that_crashes_mid_batch_loses_nothing() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
@@ -424,7 +489,7 @@ async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() 
     // One member reads everything and produces an output per record; returns the first offset seen per partition.
     async fn work(kafka: &Kafka) -> Result<Vec<(u32, u64)>, herald::TransportError> {
         let mut source = kafka.subscribe("g", &["in"])?;
-        let sink = kafka.sink();
+        let sink = kafka.sink_for(&source);
         let mut firsts = Vec::new();
         let mut done = 0;
         while done < 20 {
@@ -472,6 +537,43 @@ async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() 
     // Both attempts wrote their outputs; Kafka hides the aborted ones from read_committed consumers.
     let everything = c.read("out", 21, Duration::ZERO, true);
     assert!(everything.len() > 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_member_gets_its_own_transactional_producer_whatever_the_order() {
+    let c = cluster(&[("in", 2)]);
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    let a = kafka.subscribe("ga", &["in"]).unwrap();
+    let b = kafka.subscribe("gb", &["in"]).unwrap();
+    let a2 = kafka.subscribe("ga", &["in"]).unwrap();
+    // Asked for in another order than the members were created in.
+    let sinks = [
+        kafka.sink_for(&a2),
+        kafka.sink_for(&b),
+        kafka.sink_for(&a),
+        kafka.sink_for(&a2),
+    ];
+    let ids: Vec<Option<&str>> = sinks.iter().map(|s| s.transactional_id()).collect();
+    assert_eq!(
+        ids,
+        [
+            Some("herald-test-ga-2"),
+            Some("herald-test-gb-1"),
+            Some("herald-test-ga-1"),
+            Some("herald-test-ga-2"),
+        ]
+    );
+    // `sink()` never hands out a member's producer.
+    assert_eq!(kafka.sink().transactional_id(), None);
+    assert_eq!(
+        kafka.sink_for(&a).transactional_id(),
+        Some("herald-test-ga-1")
+    );
+    // Without exactly-once every member shares the plain producer.
+    let plain = Kafka::new(c.config()).unwrap();
+    let p = plain.subscribe("gp", &["in"]).unwrap();
+    assert_eq!(plain.sink_for(&p).transactional_id(), None);
+    drop((a, b, a2, p));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

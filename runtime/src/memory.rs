@@ -320,6 +320,7 @@ impl Transport for Bus {
             generation: 0,
             assignment: Vec::new(),
             positions: Vec::new(),
+            revoked: Vec::new(),
         })
     }
 
@@ -340,6 +341,8 @@ pub struct MemorySource {
     assignment: Vec<TopicPartition>,
     /// The next offset to read of each partition of `assignment`.
     positions: Vec<u64>,
+    /// Partitions lost by rebalances and not taken yet ([`Source::take_revoked`]).
+    revoked: Vec<TopicPartition>,
 }
 
 impl std::fmt::Debug for MemorySource {
@@ -380,7 +383,8 @@ fn assigned(state: &State, group: &str, member: u64) -> Option<(u64, Vec<TopicPa
 }
 
 impl MemorySource {
-    /// Picks up a membership change: newly assigned partitions resume from the committed offset.
+    /// Picks up a membership change: newly assigned partitions resume from the committed offset, and lost ones are
+    /// noted for [`Source::take_revoked`].
     fn rebalance(&mut self, state: &State) {
         let Some(group) = state.groups.get(&self.group) else {
             return;
@@ -404,6 +408,11 @@ impl MemorySource {
             };
             positions.push(pos);
         }
+        for tp in &self.assignment {
+            if !assignment.contains(tp) && !self.revoked.contains(tp) {
+                self.revoked.push(tp.clone());
+            }
+        }
         self.assignment = assignment;
         self.positions = positions;
     }
@@ -412,6 +421,10 @@ impl MemorySource {
 impl Source for MemorySource {
     async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
         let max = max.max(1);
+        // No record of a new ownership before the caller took the losses.
+        if !self.revoked.is_empty() {
+            return Ok(Vec::new());
+        }
         loop {
             // Registered before reading the log, so an append right after the read is not missed.
             let wake = Arc::clone(&self.wake);
@@ -436,7 +449,8 @@ impl Source for MemorySource {
                         break;
                     }
                 }
-                if !out.is_empty() {
+                // A loss is reported at once, even with no records: the caller drops its records of the partition.
+                if !out.is_empty() || !self.revoked.is_empty() {
                     return Ok(out);
                 }
             }
@@ -469,6 +483,10 @@ impl Source for MemorySource {
     fn assignment(&self) -> Vec<TopicPartition> {
         let state = self.bus.lock();
         assigned(&state, &self.group, self.member).map_or_else(Vec::new, |(_, a)| a)
+    }
+
+    fn take_revoked(&mut self) -> Vec<TopicPartition> {
+        std::mem::take(&mut self.revoked)
     }
 }
 
@@ -534,6 +552,35 @@ mod tests {
         assert_eq!((a.offset, b.offset), (0, 1));
         assert_eq!(a.partition, partition_for_key(&Bytes::from("k1"), 3));
         assert_eq!(bus.end_offsets("t").iter().sum::<u64>(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_member_reports_each_lost_partition_once_before_handing_out_more() {
+        let bus = Bus::with_partitions(2);
+        for i in 0..6 {
+            bus.append(out("t", Some(&format!("k{i}")), &i.to_string()));
+        }
+        let mut a = bus.subscribe("g", &["t"]).unwrap();
+        assert_eq!(a.poll(100).await.unwrap().len(), 6);
+        assert!(a.take_revoked().is_empty());
+        let b = bus.subscribe("g", &["t"]).unwrap();
+        // The loss is noticed on the next poll, which returns at once with nothing.
+        assert!(a.poll(100).await.unwrap().is_empty());
+        let tp1 = TopicPartition {
+            topic: Arc::from("t"),
+            partition: 1,
+        };
+        // Nothing more is handed out until the loss is taken.
+        assert!(a.poll(100).await.unwrap().is_empty());
+        assert_eq!(a.take_revoked(), [tp1]);
+        assert!(a.take_revoked().is_empty());
+        // The partition comes back from its committed offset (nothing committed: from the start).
+        drop(b);
+        let again = a.poll(100).await.unwrap();
+        assert!(!again.is_empty());
+        assert!(again.iter().all(|r| r.partition() == 1 && r.offset() < 6));
+        assert_eq!(again[0].offset(), 0);
+        assert!(a.take_revoked().is_empty());
     }
 
     #[tokio::test]

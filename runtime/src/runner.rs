@@ -59,6 +59,9 @@ pub struct WorkerReport {
     pub dead_lettered: u64,
     /// Records still running when the drain timeout expired; they were not committed and will be redelivered.
     pub abandoned: u64,
+    /// Records received and not started yet when their partition was revoked: dropped uncommitted, the
+    /// partition's next owner reads them again.
+    pub revoked: u64,
 }
 
 /// What every worker did during a run.
@@ -227,9 +230,10 @@ impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
                     worker: spec.name,
                     source,
                 })?;
+        let sink = transport.sink_for(&source);
         let member = Member::new(
             source,
-            Processor::new(transport.sink(), spec, backoff),
+            Processor::new(sink, spec, backoff),
             Arc::new(self.0),
             spec,
             handle::<T::Sink, W>,
@@ -354,9 +358,31 @@ struct Track {
     committed: u64,
     /// Records finished since the last commit.
     dirty: bool,
+    /// Bumped when the partition is revoked: records started before finish without touching the track.
+    epoch: u64,
 }
 
 impl Track {
+    fn new(tp: TopicPartition) -> Track {
+        Track {
+            tp,
+            pending: VecDeque::new(),
+            high: 0,
+            committed: 0,
+            dirty: false,
+            epoch: 0,
+        }
+    }
+
+    /// Forgets the partition's offsets: it was revoked, and what comes next of it is a new ownership.
+    fn revoked(&mut self) {
+        self.pending.clear();
+        self.high = 0;
+        self.committed = 0;
+        self.dirty = false;
+        self.epoch += 1;
+    }
+
     fn received(&mut self, offset: u64) {
         match self.pending.back() {
             Some(&(last, _)) if last >= offset => {
@@ -386,10 +412,12 @@ impl Track {
     }
 }
 
-/// A finished record: its lane and outcome, or `None` when the handler panicked.
+/// A finished record: its lane, the epoch of its track when it started, and its outcome, or `None` when the
+/// handler panicked.
 struct Finished {
     record: Arc<Record>,
     lane: Lane,
+    epoch: u64,
     outcome: Option<Outcome>,
 }
 
@@ -400,6 +428,7 @@ async fn handle<K: Sink, W: Worker>(
     worker: Arc<W>,
     record: Arc<Record>,
     lane: Lane,
+    epoch: u64,
 ) -> Finished {
     let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
         .catch_unwind()
@@ -408,12 +437,13 @@ async fn handle<K: Sink, W: Worker>(
     Finished {
         record,
         lane,
+        epoch,
         outcome,
     }
 }
 
 /// How the member makes the future that handles a record: [`handle`], whose future type has no name.
-type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane) -> F;
+type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane, u64) -> F;
 
 /// How many finished records one wake-up of a member handles at most before committing.
 const FINISHED_BATCH: usize = 256;
@@ -509,11 +539,18 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                     for f in done {
                         self.complete(f).await?;
                     }
+                    self.revoke();
                     self.commit().await?;
                 }
                 polled = self.source.poll(max - self.outstanding), if self.outstanding < max => {
                     let records = polled.map_err(|source| RunError::Transport { worker: self.spec.name, source })?;
+                    // Losses taken after the poll cover its records too.
+                    let revoked = self.revoke();
                     for r in records {
+                        if revoked.iter().any(|tp| tp.partition == r.partition() && *tp.topic == *r.topic()) {
+                            self.report.revoked += 1;
+                            continue;
+                        }
                         self.enqueue(Arc::new(r));
                     }
                 }
@@ -571,13 +608,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             self.last_track = i;
             return i;
         }
-        self.tracks.push(Track {
-            tp: tp.clone(),
-            pending: VecDeque::new(),
-            high: 0,
-            committed: 0,
-            dirty: false,
-        });
+        self.tracks.push(Track::new(tp.clone()));
         self.last_track = self.tracks.len() - 1;
         self.track_index.insert(tp, self.last_track);
         self.last_track
@@ -597,7 +628,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         self.outstanding += 1;
         let lane = self.lane(track, &r);
         if matches!(lane, Lane::Free) {
-            self.start(r, lane);
+            self.start(r, lane, track);
             return;
         }
         match self.lanes.entry(lane) {
@@ -605,33 +636,62 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             Entry::Vacant(free) => {
                 let lane = free.key().clone();
                 free.insert(VecDeque::new());
-                self.start(r, lane);
+                self.start(r, lane, track);
             }
         }
     }
 
-    fn start(&mut self, r: Arc<Record>, lane: Lane) {
+    fn start(&mut self, r: Arc<Record>, lane: Lane, track: usize) {
+        let epoch = self.tracks[track].epoch;
         let future = (self.handle)(
             Arc::clone(&self.processor),
             Arc::clone(&self.worker),
             r,
             lane,
+            epoch,
         );
         self.running.push(future);
     }
 
+    /// Takes the partitions the source lost: drops their records not started yet (uncommitted: the next owner
+    /// reads them again) and forgets their offsets, so records of a later ownership are committed afresh.
+    /// Returns the partitions.
+    fn revoke(&mut self) -> Vec<TopicPartition> {
+        let revoked = self.source.take_revoked();
+        for tp in &revoked {
+            let Some(&i) = self.track_index.get(tp) else {
+                continue;
+            };
+            self.tracks[i].revoked();
+            // A lane with a record running stays busy (its key stays); only the waiting records go.
+            for (lane, waiting) in &mut self.lanes {
+                if let Lane::Partition(t) | Lane::Key(t, _) = lane
+                    && *t == i
+                {
+                    self.outstanding -= waiting.len();
+                    self.report.revoked += waiting.len() as u64;
+                    waiting.clear();
+                }
+            }
+        }
+        if !revoked.is_empty() {
+            tracing::info!(partitions = revoked.len(), "partitions revoked");
+        }
+        revoked
+    }
+
     /// Starts the next record of `lane`, or frees the lane.
     fn next_in_lane(&mut self, lane: Lane) {
-        if matches!(lane, Lane::Free) {
+        let (Lane::Partition(track) | Lane::Key(track, _)) = lane else {
             return;
-        }
+        };
         // Most lanes have nothing waiting: one lookup frees them.
         let Some(mut waiting) = self.lanes.remove(&lane) else {
             return;
         };
         if let Some(r) = waiting.pop_front() {
             self.lanes.insert(lane.clone(), waiting);
-            self.start(r, lane);
+            self.start(r, lane, track);
         }
     }
 
@@ -639,6 +699,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         let Finished {
             record,
             lane,
+            epoch,
             outcome,
         } = done;
         match outcome {
@@ -673,7 +734,10 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         self.outstanding -= 1;
         self.next_in_lane(lane);
         let track = self.track_of(&record);
-        self.tracks[track].finished(record.offset());
+        // A record started before its partition was revoked is not committed: the partition's offsets are gone.
+        if self.tracks[track].epoch == epoch {
+            self.tracks[track].finished(record.offset());
+        }
         Ok(())
     }
 
@@ -711,16 +775,10 @@ mod tests {
     use super::*;
 
     fn track() -> Track {
-        Track {
-            tp: TopicPartition {
-                topic: Arc::from("t"),
-                partition: 0,
-            },
-            pending: VecDeque::new(),
-            high: 0,
-            committed: 0,
-            dirty: false,
-        }
+        Track::new(TopicPartition {
+            topic: Arc::from("t"),
+            partition: 0,
+        })
     }
 
     #[test]
@@ -761,6 +819,163 @@ mod tests {
         // A second completion of an offset already gone changes nothing.
         t.finished(3);
         assert_eq!(t.next_to_commit(), 6);
+    }
+
+    #[test]
+    fn a_revoked_track_forgets_its_offsets() {
+        let mut t = track();
+        for o in 0..4 {
+            t.received(o);
+            t.finished(o);
+        }
+        t.committed = 4;
+        t.received(4);
+        t.revoked();
+        assert_eq!(t.epoch, 1);
+        // The partition comes back from an earlier committed offset: its records are committed again.
+        t.received(2);
+        t.finished(2);
+        assert!(t.dirty);
+        assert_eq!(t.next_to_commit(), 3);
+        assert!(t.next_to_commit() > t.committed);
+    }
+
+    static REBALANCE_HANDLERS: &[crate::HandlerSpec] = &[crate::HandlerSpec {
+        name: "OnRecord",
+        topic: "in",
+        event_type: "",
+        emits: &[],
+    }];
+
+    static REBALANCE_SPEC: WorkerSpec = WorkerSpec {
+        name: "test.Rebalanced",
+        group: "g",
+        ordering: Ordering::PerPartition,
+        max_in_flight: 64,
+        retry: crate::RetryPolicy {
+            max_attempts: 1,
+            initial_backoff_ms: 1,
+            max_backoff_ms: 1,
+        },
+        dead_letter_topic: None,
+        handlers: REBALANCE_HANDLERS,
+    };
+
+    /// Records every (partition, offset) it handles; offset 0 of each partition waits for a permit of `gate`.
+    struct Gated {
+        seen: Arc<std::sync::Mutex<Vec<(u32, u64)>>>,
+        gate: Arc<tokio::sync::Semaphore>,
+        blocked: Arc<tokio::sync::Semaphore>,
+    }
+
+    impl Worker for Gated {
+        fn spec(&self) -> &'static WorkerSpec {
+            &REBALANCE_SPEC
+        }
+
+        async fn dispatch(
+            &self,
+            _ctx: &crate::Context,
+            record: &Record,
+        ) -> Result<crate::OutBuffer, crate::DispatchError> {
+            if record.offset() == 0 {
+                self.blocked.add_permits(1);
+                self.gate.acquire().await.expect("gate open").forget();
+            }
+            self.seen
+                .lock()
+                .expect("seen")
+                .push((record.partition(), record.offset()));
+            Ok(crate::OutBuffer::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_partition_revoked_mid_run_drops_its_waiting_records_and_commits_them_again_when_back()
+     {
+        use crate::memory::Bus;
+        let bus = Bus::new();
+        bus.create_topic("in", 2);
+        let mut per_partition = [0u32; 2];
+        let mut key = 0u32;
+        while per_partition.iter().any(|n| *n < 10) {
+            key += 1;
+            let p = crate::memory::partition_for_key(&Bytes::from(format!("k{key}")), 2) as usize;
+            if per_partition[p] == 10 {
+                continue;
+            }
+            bus.append(crate::OutRecord {
+                topic: "in".into(),
+                key: Some(Bytes::from(format!("k{key}"))),
+                headers: crate::Headers::new(),
+                payload: Bytes::from_static(b"x"),
+                schema: None,
+            });
+            per_partition[p] += 1;
+        }
+        let worker = Gated {
+            seen: Arc::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+            blocked: Arc::new(tokio::sync::Semaphore::new(0)),
+        };
+        let (seen, gate, blocked) = (
+            Arc::clone(&worker.seen),
+            Arc::clone(&worker.gate),
+            Arc::clone(&worker.blocked),
+        );
+        let bounded = Duration::from_secs(60);
+        let running = Runner::new(bus.clone())
+            .worker(worker)
+            .without_backoff()
+            .start()
+            .unwrap();
+        // Offset 0 of both partitions runs (and waits); offsets 1..9 of each wait in their partition's lane.
+        tokio::time::timeout(bounded, blocked.acquire_many(2))
+            .await
+            .expect("both partitions started")
+            .unwrap()
+            .forget();
+
+        // A second member takes partition 1; the runner's member (on this single-threaded runtime) sees the loss
+        // on its next poll, while the test yields.
+        let mut other = bus.subscribe("g", &["in"]).unwrap();
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let taken = tokio::time::timeout(bounded, other.poll(100))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.len(), 10);
+        assert!(taken.iter().all(|r| r.partition() == 1));
+        // It handles half of them, commits, and leaves: partition 1 comes back from offset 5.
+        let tp1 = TopicPartition {
+            topic: Arc::from("in"),
+            partition: 1,
+        };
+        other.commit(&[(tp1, 5)]).await.unwrap();
+        drop(other);
+
+        gate.add_permits(2);
+        tokio::time::timeout(bounded, bus.wait_caught_up(&["g"]))
+            .await
+            .expect("the group catches up");
+        let report = running.shutdown().await.unwrap();
+        assert_eq!(bus.committed("g", "in", 0), 10);
+        assert_eq!(bus.committed("g", "in", 1), 10);
+        let seen = seen.lock().unwrap().clone();
+        let offsets = |p: u32| {
+            let mut o: Vec<u64> = seen.iter().filter(|s| s.0 == p).map(|s| s.1).collect();
+            o.sort_unstable();
+            o
+        };
+        assert_eq!(offsets(0), (0..10).collect::<Vec<_>>());
+        // 0 was running when partition 1 went (it finished, uncommitted); 1..4 waited and were dropped, never run;
+        // 5..9 came again when the partition came back and were committed.
+        assert_eq!(offsets(1), [0, 5, 6, 7, 8, 9]);
+        let w = report.worker("test.Rebalanced").unwrap();
+        assert_eq!(w.revoked, 9);
+        assert_eq!(w.processed, 16);
     }
 
     #[test]

@@ -45,6 +45,14 @@ pub trait Transport: Send + Sync + 'static {
 
     /// A producer.
     fn sink(&self) -> Self::Sink;
+
+    /// The producer for the outputs of `source`'s records. [`Runner`](crate::Runner) asks for it once per worker,
+    /// right after [`subscribe`](Transport::subscribe). A transport whose members own a producer (exactly-once
+    /// Kafka: one transaction holds a member's outputs and its offsets) returns that member's; the default is
+    /// [`sink`](Transport::sink).
+    fn sink_for(&self, _source: &Self::Source) -> Self::Sink {
+        self.sink()
+    }
 }
 
 /// One consumer-group member. Dropping it leaves the group: its partitions go to the other members, which resume
@@ -65,6 +73,15 @@ pub trait Source: Send + 'static {
 
     /// The partitions currently assigned to this member.
     fn assignment(&self) -> Vec<TopicPartition>;
+
+    /// The partitions this member lost since the last call, each once per loss (a partition lost and assigned
+    /// again is reported, and its records come again from the committed offset). Every record of them handed out
+    /// before this call is void: the caller must not start or commit those not started yet, and must forget what
+    /// it knows of the partition (its last committed offset), since later records of it start a new ownership.
+    /// Sources hand out no record of a new ownership while a loss is not taken yet. The default reports none.
+    fn take_revoked(&mut self) -> Vec<TopicPartition> {
+        Vec::new()
+    }
 }
 
 /// A producer. Cheap to clone.

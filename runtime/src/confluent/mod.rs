@@ -79,8 +79,13 @@ impl<T: Transport> Confluent<T> {
 
     /// A producer that frames event payloads.
     pub fn sink(&self) -> ConfluentSink<T::Sink> {
+        self.framing(self.inner.sink())
+    }
+
+    /// `inner` framing event payloads.
+    fn framing(&self, inner: T::Sink) -> ConfluentSink<T::Sink> {
         ConfluentSink {
-            inner: self.inner.sink(),
+            inner,
             client: self.client.clone(),
             strategy: self.strategy,
             auto_register: self.auto_register,
@@ -105,6 +110,11 @@ impl<T: Transport> Transport for Confluent<T> {
 
     fn sink(&self) -> Self::Sink {
         Confluent::sink(self)
+    }
+
+    /// The inner transport's producer for the member, framing event payloads.
+    fn sink_for(&self, source: &Self::Source) -> Self::Sink {
+        self.framing(self.inner.sink_for(&source.inner))
     }
 }
 
@@ -260,6 +270,25 @@ impl<S: Source> Source for ConfluentSource<S> {
 
     fn assignment(&self) -> Vec<TopicPartition> {
         self.inner.assignment()
+    }
+
+    /// The inner source's losses; the kept records of those partitions (polled before the loss) are dropped.
+    fn take_revoked(&mut self) -> Vec<TopicPartition> {
+        let revoked = self.inner.take_revoked();
+        if !revoked.is_empty() && !self.pending.is_empty() {
+            let lost = |r: &Record| {
+                revoked
+                    .iter()
+                    .any(|tp| tp.partition == r.partition() && *tp.topic == *r.topic())
+            };
+            let ready = self.pending[..self.ready]
+                .iter()
+                .filter(|r| !lost(r))
+                .count();
+            self.pending.retain(|r| !lost(r));
+            self.ready = ready;
+        }
+        revoked
     }
 }
 
