@@ -47,6 +47,17 @@ fn raw(topic: &str, key: &str, payload: &[u8]) -> OutRecord {
     }
 }
 
+/// Produces `n` records to `topic`: keys `k0`, `k1`, ... and payloads `[0]`, `[1]`, ...
+async fn produce_numbered(kafka: &Kafka, topic: &str, n: u8) {
+    for i in 0..n {
+        kafka
+            .sink()
+            .produce(raw(topic, &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+    }
+}
+
 /// Java's `Utils.murmur2`, written from the algorithm, for checking where keyed records land.
 fn java_murmur2(data: &[u8]) -> i32 {
     const M: u32 = 0x5bd1_e995;
@@ -207,13 +218,7 @@ async fn the_example_workers_run_end_to_end_on_kafka() {
 async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() {
     let c = cluster(&[("in", 1)]);
     let kafka = Kafka::new(c.config()).unwrap();
-    for i in 0..10 {
-        kafka
-            .sink()
-            .produce(raw("in", &format!("k{i}"), &[i]))
-            .await
-            .unwrap();
-    }
+    produce_numbered(&kafka, "in", 10).await;
     let tp = TopicPartition {
         topic: Arc::from("in"),
         partition: 0,
@@ -242,13 +247,7 @@ async fn a_member_that_crashes_before_committing_gets_its_records_redelivered() 
 async fn a_member_reports_the_partitions_a_rebalance_takes_away() {
     let c = cluster(&[("in", 2)]);
     let kafka = Kafka::new(c.config()).unwrap();
-    for i in 0..10 {
-        kafka
-            .sink()
-            .produce(raw("in", &format!("k{i}"), &[i]))
-            .await
-            .unwrap();
-    }
+    produce_numbered(&kafka, "in", 10).await;
     let mut first = kafka.subscribe("g", &["in"]).unwrap();
     let mut got = Vec::new();
     while got.len() < 10 {
