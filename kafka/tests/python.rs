@@ -7,26 +7,11 @@
 mod common;
 
 use common::shop_cluster;
+use herald::Runner;
 use herald::confluent::{RegistryClient, RegistryConfig};
-use herald::prost::Message as _;
-use herald::{Event, Runner};
-use herald_e2e::{Registry, python, run_json};
+use herald_e2e::{Registry, python, run_json, write_shop_descriptors};
 use herald_example_orders::Payments;
 use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
-use shop_events::shop::orders::v1::OrderPlaced;
-use shop_events::shop::payments::v1::PaymentCaptured;
-
-async fn descriptor(client: &RegistryClient, id: u32, name: &str) -> Vec<u8> {
-    let mut d = client
-        .schema(id)
-        .await
-        .unwrap()
-        .descriptor
-        .clone()
-        .expect("a protobuf descriptor");
-    d.name = Some(name.to_string());
-    d.encode_to_vec()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_producers_and_consumers_talk_to_a_herald_worker_over_kafka() {
@@ -35,26 +20,7 @@ async fn python_producers_and_consumers_talk_to_a_herald_worker_over_kafka() {
     let client = RegistryClient::new(RegistryConfig::new(&registry.url)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
-    let placed = client
-        .register("orders.placed-value", OrderPlaced::SCHEMA.file)
-        .await
-        .unwrap();
-    let captured = client
-        .register("payments.captured-value", PaymentCaptured::SCHEMA.file)
-        .await
-        .unwrap();
-    let options_file = OrderPlaced::SCHEMA.file.imports[0];
-    let options = client
-        .lookup("herald/options.proto", options_file)
-        .await
-        .unwrap();
-    for (name, id, file) in [
-        ("options.fdp", options, options_file.name),
-        ("orders.fdp", placed, OrderPlaced::SCHEMA.file.name),
-        ("payments.fdp", captured, PaymentCaptured::SCHEMA.file.name),
-    ] {
-        std::fs::write(work.join(name), descriptor(&client, id, file).await).unwrap();
-    }
+    write_shop_descriptors(&client, work).await;
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_kafka.py");
     let args = |mode: &str| {

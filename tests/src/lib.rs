@@ -1,11 +1,17 @@
 //! Helpers for Herald's end-to-end tests: start the real registry server on 127.0.0.1:0 over a fresh SQLite
 //! database, and run the client scripts in `tests/clients/` (Python `confluent-kafka`, npm
-//! `@confluentinc/schemaregistry`) against it, parsing the JSON they print.
+//! `@confluentinc/schemaregistry`) against it, parsing the JSON they print; register the example's shop events and
+//! write the descriptors the Python protobuf scripts build their message classes from.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use herald::Event;
+use herald::confluent::RegistryClient;
+use herald::prost::Message as _;
 use herald_registry_server::{Config, run};
+use shop_events::shop::orders::v1::OrderPlaced;
+use shop_events::shop::payments::v1::PaymentCaptured;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -148,4 +154,50 @@ pub fn node_project() -> PathBuf {
         p.display()
     );
     p
+}
+
+/// The schema ids [`write_shop_descriptors`] registered.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopSchemaIds {
+    /// `OrderPlaced`'s file under `orders.placed-value`.
+    pub placed: u32,
+    /// `PaymentCaptured`'s file under `payments.captured-value`.
+    pub captured: u32,
+}
+
+/// Registers `OrderPlaced` and `PaymentCaptured` (with `herald/options.proto` as a reference) and writes the
+/// registry's `format=serialized` descriptors of the three files to `dir` as `options.fdp`, `orders.fdp` and
+/// `payments.fdp`, each named by its import path (a registry names a schema fetched by id as it likes; Herald uses
+/// `<guid>.proto`, and imports refer to files by import path): what the Python scripts load.
+pub async fn write_shop_descriptors(client: &RegistryClient, dir: &Path) -> ShopSchemaIds {
+    let placed = client
+        .register("orders.placed-value", OrderPlaced::SCHEMA.file)
+        .await
+        .expect("register OrderPlaced");
+    let captured = client
+        .register("payments.captured-value", PaymentCaptured::SCHEMA.file)
+        .await
+        .expect("register PaymentCaptured");
+    let options_file = OrderPlaced::SCHEMA.file.imports[0];
+    assert_eq!(options_file.name, "herald/options.proto");
+    let options = client
+        .lookup("herald/options.proto", options_file)
+        .await
+        .expect("look up herald/options.proto");
+    for (name, id, file) in [
+        ("options.fdp", options, options_file.name),
+        ("orders.fdp", placed, OrderPlaced::SCHEMA.file.name),
+        ("payments.fdp", captured, PaymentCaptured::SCHEMA.file.name),
+    ] {
+        let mut descriptor = client
+            .schema(id)
+            .await
+            .expect("schema by id")
+            .descriptor
+            .clone()
+            .expect("a protobuf descriptor");
+        descriptor.name = Some(file.to_string());
+        std::fs::write(dir.join(name), descriptor.encode_to_vec()).expect("write descriptor");
+    }
+    ShopSchemaIds { placed, captured }
 }

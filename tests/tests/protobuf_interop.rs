@@ -8,28 +8,11 @@ use std::time::Duration;
 
 use herald::confluent::{Confluent, RegistryClient, RegistryConfig};
 use herald::memory::Bus;
-use herald::prost::Message as _;
-use herald::{Bytes, Event, Headers, OutRecord, Runner, wire};
-use herald_e2e::{Registry, python, run_json, scripts_dir};
+use herald::{Bytes, Headers, OutRecord, Runner, wire};
+use herald_e2e::{Registry, ShopSchemaIds, python, run_json, scripts_dir, write_shop_descriptors};
 use herald_example_orders::Payments;
 use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
 use serde_json::json;
-use shop_events::shop::orders::v1::OrderPlaced;
-use shop_events::shop::payments::v1::PaymentCaptured;
-
-/// The registry's `format=serialized` descriptor of schema `id`, named `name` (a registry names a schema fetched by
-/// id as it likes; Herald uses `<guid>.proto`, and imports refer to files by import path), as bytes.
-async fn descriptor(client: &RegistryClient, id: u32, name: &str) -> Vec<u8> {
-    let mut d = client
-        .schema(id)
-        .await
-        .unwrap()
-        .descriptor
-        .clone()
-        .expect("a protobuf descriptor");
-    d.name = Some(name.to_string());
-    d.encode_to_vec()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_protobuf_serdes_and_a_herald_worker_read_each_other() {
@@ -39,27 +22,7 @@ async fn python_protobuf_serdes_and_a_herald_worker_read_each_other() {
     let work = dir.path();
 
     // The descriptors Python builds its message classes from, as the registry serves them.
-    let placed = client
-        .register("orders.placed-value", OrderPlaced::SCHEMA.file)
-        .await
-        .unwrap();
-    let captured = client
-        .register("payments.captured-value", PaymentCaptured::SCHEMA.file)
-        .await
-        .unwrap();
-    let options_file = OrderPlaced::SCHEMA.file.imports[0];
-    assert_eq!(options_file.name, "herald/options.proto");
-    let options = client
-        .lookup("herald/options.proto", options_file)
-        .await
-        .unwrap();
-    for (name, id, file) in [
-        ("options.fdp", options, options_file.name),
-        ("orders.fdp", placed, OrderPlaced::SCHEMA.file.name),
-        ("payments.fdp", captured, PaymentCaptured::SCHEMA.file.name),
-    ] {
-        std::fs::write(work.join(name), descriptor(&client, id, file).await).unwrap();
-    }
+    let ShopSchemaIds { placed, captured } = write_shop_descriptors(&client, work).await;
 
     let script = scripts_dir().join("python_protobuf.py");
     let args = |mode: &str| {
