@@ -270,19 +270,22 @@ fn visibility(v: Option<Visibility>) -> Option<&'static str> {
     })
 }
 
-fn opt_from_ast(o: &OptionAst, src: &str) -> Opt {
-    let name = o
-        .name
-        .iter()
-        .map(|p| {
-            if p.is_extension {
-                format!("({})", p.name)
+/// An option's written name from its parts: extension parts in parentheses, joined by dots.
+fn option_name<'a>(parts: impl Iterator<Item = (&'a str, bool)>) -> String {
+    parts
+        .map(|(name, is_extension)| {
+            if is_extension {
+                format!("({name})")
             } else {
-                p.name.clone()
+                name.to_owned()
             }
         })
         .collect::<Vec<_>>()
-        .join(".");
+        .join(".")
+}
+
+fn opt_from_ast(o: &OptionAst, src: &str) -> Opt {
+    let name = option_name(o.name.iter().map(|p| (p.name.as_str(), p.is_extension)));
     Opt {
         name,
         key: o.name.first().map(|p| p.name.clone()).unwrap_or_default(),
@@ -573,18 +576,11 @@ fn enumeration(name: &str, present: bool, value: &str) -> Option<Opt> {
 }
 
 fn uninterpreted(u: &UninterpretedOption) -> Opt {
-    let name = u
-        .name
-        .iter()
-        .map(|p| {
-            if p.is_extension {
-                format!("({})", p.name_part)
-            } else {
-                p.name_part.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".");
+    let name = option_name(
+        u.name
+            .iter()
+            .map(|p| (p.name_part.as_str(), p.is_extension)),
+    );
     let key = u
         .name
         .first()
