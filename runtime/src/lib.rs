@@ -18,6 +18,7 @@ mod process;
 mod publisher;
 mod record;
 mod runner;
+mod slots;
 mod spec;
 pub mod testing;
 mod transport;

@@ -1,8 +1,7 @@
 //! [`Publisher`]: publishes events to their topics with CloudEvents headers, for services that start flows.
 
 use crate::event::Event;
-use crate::headers as h;
-use crate::record::{Headers, OutRecord};
+use crate::record::{OutRecord, Value, event_headers};
 use crate::transport::{Delivery, Sink, TransportError};
 
 /// Publishes events through a [`Sink`], filling `ce_id`, `ce_type`, `ce_source`, `ce_specversion`,
@@ -10,7 +9,7 @@ use crate::transport::{Delivery, Sink, TransportError};
 #[derive(Debug, Clone)]
 pub struct Publisher<S> {
     sink: S,
-    source: String,
+    source: Value,
 }
 
 impl<S: Sink> Publisher<S> {
@@ -18,13 +17,13 @@ impl<S: Sink> Publisher<S> {
     pub fn new(sink: S) -> Publisher<S> {
         Publisher {
             sink,
-            source: "herald".to_string(),
+            source: Value::Static("herald"),
         }
     }
 
     /// Sets the `ce_source` header of published events.
     pub fn with_source(mut self, source: impl Into<String>) -> Publisher<S> {
-        self.source = source.into();
+        self.source = Value::copy(&source.into());
         self
     }
 
@@ -39,15 +38,7 @@ impl<S: Sink> Publisher<S> {
         topic: &str,
         event: &E,
     ) -> Result<Delivery, TransportError> {
-        let mut headers = Headers::new();
-        let id = h::new_id();
-        headers.insert(h::CE_SPECVERSION, h::SPECVERSION);
-        headers.insert(h::CE_TYPE, E::TYPE);
-        headers.insert(h::CE_SOURCE, self.source.as_str());
-        headers.insert(h::CONTENT_TYPE, h::PROTOBUF);
-        headers.insert(h::CORRELATION_ID, id.as_str());
-        headers.insert(h::TRACEPARENT, h::child_traceparent(None));
-        headers.insert(h::CE_ID, id);
+        let headers = event_headers(E::TYPE, &self.source, None, None, None);
         self.sink
             .produce(OutRecord {
                 topic: topic.to_string(),

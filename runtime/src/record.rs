@@ -94,6 +94,12 @@ impl Value {
     }
 }
 
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// Ordered string headers; names are case-sensitive and unique. Cloning is cheap (copy on write). Names given as
 /// `&'static str` constants and short values (ids, `traceparent`) are stored without an allocation of their own.
 #[derive(Clone, Default)]
@@ -196,6 +202,36 @@ impl NewHeaders {
     pub(crate) fn build(self) -> Headers {
         Headers(Arc::new(self.0))
     }
+}
+
+/// The CloudEvents headers of a new event of type `event_type` published by `source`: a new `ce_id`, the
+/// correlation id (the new `ce_id` when the event starts a flow), the causation id (the input's `ce_id`) and a
+/// `traceparent` continuing `parent`'s trace. Names and constant values are shared and ids are stored inline: only
+/// the list itself is allocated.
+pub(crate) fn event_headers(
+    event_type: &'static str,
+    source: &Value,
+    correlation: Option<&Value>,
+    causation: Option<&Value>,
+    parent: Option<&[u8]>,
+) -> Headers {
+    use crate::headers as h;
+    let mut headers = NewHeaders::with_capacity(8);
+    let id = Value::from_ascii(&h::id_bytes());
+    headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
+    headers.push(h::CE_TYPE, Value::Static(event_type));
+    headers.push(h::CE_SOURCE, source.clone());
+    headers.push(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
+    headers.push(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
+    if let Some(c) = causation {
+        headers.push(h::CAUSATION_ID, c.clone());
+    }
+    headers.push(
+        h::TRACEPARENT,
+        Value::from_ascii(&h::child_traceparent_bytes(parent)),
+    );
+    headers.push(h::CE_ID, id);
+    headers.build()
 }
 
 /// A consumed record: where it was read from, its key, headers and payload.

@@ -1,7 +1,7 @@
 //! The [`Runner`]: one consumer-group member per worker, records dispatched in ordering lanes with bounded
 //! concurrency, outputs flushed before the input is committed, and graceful shutdown.
 //!
-//! Each member is one tokio task that polls its records' futures itself (a `FuturesUnordered`), with no task per
+//! Each member is one tokio task that polls its records' futures itself ([`Slots`], reused from record to record), with no task per
 //! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
 //! interleave on one thread at a time (they still overlap while they await); different workers run in parallel.
 
@@ -9,20 +9,19 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+
 use std::sync::Arc;
-use std::task::Poll;
+
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, Stream};
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::process::{Outcome, Processor};
 use crate::record::Record;
+use crate::slots::Slots;
 use crate::spec::{Ordering, WorkerSpec};
 use crate::transport::{Sink, Source, TopicPartition, Transport, TransportError};
 use crate::worker::Worker;
@@ -62,6 +61,30 @@ pub struct WorkerReport {
     /// Records received and not started yet when their partition was revoked: dropped uncommitted, the
     /// partition's next owner reads them again.
     pub revoked: u64,
+}
+
+impl WorkerReport {
+    /// Adds another member's counts of the same worker.
+    fn add(&mut self, other: &WorkerReport) {
+        // Destructured so that a new count cannot be forgotten here.
+        let WorkerReport {
+            worker: _,
+            processed,
+            emitted,
+            retries,
+            skipped,
+            dead_lettered,
+            abandoned,
+            revoked,
+        } = other;
+        self.processed += processed;
+        self.emitted += emitted;
+        self.retries += retries;
+        self.skipped += skipped;
+        self.dead_lettered += dead_lettered;
+        self.abandoned += abandoned;
+        self.revoked += revoked;
+    }
 }
 
 /// What every worker did during a run.
@@ -119,9 +142,20 @@ impl<T: Transport> Runner<T> {
         }
     }
 
-    /// Adds a worker (a generated `<Service>Router`).
-    pub fn worker<W: Worker>(mut self, worker: W) -> Runner<T> {
-        self.workers.push(Box::new(Launcher(worker)));
+    /// Adds a worker (a generated `<Service>Router`), run as one member of its consumer group.
+    pub fn worker<W: Worker>(self, worker: W) -> Runner<T> {
+        self.worker_members(worker, 1)
+    }
+
+    /// Adds a worker run as `members` members of its consumer group (at least 1), sharing `worker`: the group's
+    /// partitions are spread over them, and each member is a task of its own, so a worker uses several threads of
+    /// a multi-threaded runtime. Ordering holds as with one member (a partition belongs to one member at a time);
+    /// `max_in_flight` applies per member. The run report sums the members' counts.
+    pub fn worker_members<W: Worker>(mut self, worker: W, members: usize) -> Runner<T> {
+        self.workers.push(Box::new(Launcher {
+            worker: Arc::new(worker),
+            members: members.max(1),
+        }));
         self
     }
 
@@ -143,13 +177,13 @@ impl<T: Transport> Runner<T> {
         let mut tasks = Vec::new();
         for worker in self.workers {
             let name = worker.spec().name;
-            let task = worker.launch(
+            let members = worker.launch(
                 &self.transport,
                 stop_rx.clone(),
                 self.drain_timeout,
                 self.backoff,
             )?;
-            tasks.push((name, task));
+            tasks.extend(members.into_iter().map(|task| (name, task)));
         }
         Ok(Running { stop, tasks })
     }
@@ -195,23 +229,26 @@ async fn signal() {
 trait Launch<T: Transport>: Send + Sync {
     fn spec(&self) -> &'static WorkerSpec;
 
-    /// Joins the worker's consumer group and spawns its member task.
+    /// Joins the worker's consumer group and spawns its member tasks.
     fn launch(
         self: Box<Self>,
         transport: &T,
         stop: watch::Receiver<bool>,
         drain_timeout: Duration,
         backoff: bool,
-    ) -> Result<MemberTask, RunError>;
+    ) -> Result<Vec<MemberTask>, RunError>;
 }
 
 type MemberTask = JoinHandle<Result<WorkerReport, RunError>>;
 
-struct Launcher<W>(W);
+struct Launcher<W> {
+    worker: Arc<W>,
+    members: usize,
+}
 
 impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
     fn spec(&self) -> &'static WorkerSpec {
-        self.0.spec()
+        self.worker.spec()
     }
 
     fn launch(
@@ -220,28 +257,40 @@ impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
         stop: watch::Receiver<bool>,
         drain_timeout: Duration,
         backoff: bool,
-    ) -> Result<MemberTask, RunError> {
-        let spec = self.0.spec();
+    ) -> Result<Vec<MemberTask>, RunError> {
+        let spec = self.worker.spec();
         let topics = spec.topics();
-        let source =
-            transport
-                .subscribe(spec.group, &topics)
-                .map_err(|source| RunError::Transport {
+        // Every member joins before any starts reading, so the group does not rebalance under the first one.
+        let mut sources = Vec::with_capacity(self.members);
+        for _ in 0..self.members {
+            sources.push(transport.subscribe(spec.group, &topics).map_err(|source| {
+                RunError::Transport {
                     worker: spec.name,
                     source,
-                })?;
-        let sink = transport.sink_for(&source);
-        let member = Member::new(
-            source,
-            Processor::new(sink, spec, backoff),
-            Arc::new(self.0),
-            spec,
-            handle::<T::Sink, W>,
-        );
-        let span = tracing::info_span!("herald.worker", worker = spec.name, group = spec.group);
-        Ok(tokio::spawn(
-            member.run(stop, drain_timeout).instrument(span),
-        ))
+                }
+            })?);
+        }
+        let mut tasks = Vec::with_capacity(self.members);
+        for (index, source) in sources.into_iter().enumerate() {
+            let sink = transport.sink_for(&source);
+            let member = Member::new(
+                source,
+                Processor::new(sink, spec, backoff),
+                Arc::clone(&self.worker),
+                spec,
+                handle::<T::Sink, W>,
+            );
+            let span = tracing::info_span!(
+                "herald.worker",
+                worker = spec.name,
+                group = spec.group,
+                member = index
+            );
+            tasks.push(tokio::spawn(
+                member.run(stop.clone(), drain_timeout).instrument(span),
+            ));
+        }
+        Ok(tasks)
     }
 }
 
@@ -261,7 +310,10 @@ impl Running {
         let mut first_error = None;
         for (worker, task) in self.tasks {
             match task.await {
-                Ok(Ok(r)) => report.workers.push(r),
+                Ok(Ok(r)) => match report.workers.iter_mut().find(|w| w.worker == r.worker) {
+                    Some(sum) => sum.add(&r),
+                    None => report.workers.push(r),
+                },
                 Ok(Err(e)) => {
                     first_error.get_or_insert(e);
                 }
@@ -338,12 +390,22 @@ impl std::hash::Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// The lane hash of a record key: every byte and the length count.
+fn key_lane(key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    h.write(key);
+    h.write_usize(key.len());
+    h.finish()
+}
+
 /// The ordering lane of a record: records of one lane run one at a time, in offset order. Partitions are indexes
-/// into the member's tracks.
+/// into the member's tracks; keys are their 64-bit hash ([`key_lane`]), so a lane costs no copy of the key. Two
+/// keys with one hash share a lane: both keep their order, they only wait for each other.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lane {
     Partition(usize),
-    Key(usize, Bytes),
+    Key(usize, u64),
     /// Unordered: every record is its own lane, so it never waits.
     Free,
 }
@@ -449,24 +511,8 @@ type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane, u64) ->
 const FINISHED_BATCH: usize = 256;
 
 /// Waits for at least one record to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
-async fn finished<F: Future<Output = Finished>>(
-    running: &mut FuturesUnordered<F>,
-) -> Vec<Finished> {
-    std::future::poll_fn(|cx| {
-        let mut done = Vec::new();
-        while done.len() < FINISHED_BATCH {
-            match Pin::new(&mut *running).poll_next(cx) {
-                Poll::Ready(Some(f)) => done.push(f),
-                Poll::Ready(None) | Poll::Pending => break,
-            }
-        }
-        if done.is_empty() {
-            Poll::Pending
-        } else {
-            Poll::Ready(done)
-        }
-    })
-    .await
+async fn finished<F: Future<Output = Finished>>(running: &mut Slots<F>) -> Vec<Finished> {
+    std::future::poll_fn(|cx| running.poll_finished(cx, FINISHED_BATCH)).await
 }
 
 /// One worker's consumer-group member and its in-flight records. Records run concurrently inside the member's
@@ -485,7 +531,7 @@ struct Member<S, K, W, F> {
     last_track: usize,
     /// Records waiting for their lane, per busy lane (a lane is busy while it is a key here).
     lanes: FxMap<Lane, VecDeque<Arc<Record>>>,
-    running: FuturesUnordered<F>,
+    running: Slots<F>,
     /// Records received and not finished.
     outstanding: usize,
     report: WorkerReport,
@@ -509,7 +555,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             track_index: FxMap::default(),
             last_track: 0,
             lanes: FxMap::default(),
-            running: FuturesUnordered::new(),
+            running: Slots::new(),
             outstanding: 0,
             report: WorkerReport {
                 worker: spec.name,
@@ -576,7 +622,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                     "drain timeout: abandoning running handlers"
                 );
                 // Cancels the running handlers; their records stay uncommitted.
-                self.running = FuturesUnordered::new();
+                self.running = Slots::new();
             }
         }
         self.processor
@@ -617,7 +663,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
     fn lane(&self, track: usize, r: &Record) -> Lane {
         match (self.spec.ordering, r.key()) {
             (Ordering::PerPartition, _) | (Ordering::PerKey, None) => Lane::Partition(track),
-            (Ordering::PerKey, Some(k)) => Lane::Key(track, k.clone()),
+            (Ordering::PerKey, Some(k)) => Lane::Key(track, key_lane(k)),
             (Ordering::Unordered, _) => Lane::Free,
         }
     }
@@ -771,6 +817,8 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
 #[cfg(test)]
 mod tests {
     use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use bytes::Bytes;
 
     use super::*;
 
@@ -981,9 +1029,15 @@ mod tests {
     #[test]
     fn fx_hashes_whole_keys() {
         let build = BuildHasherDefault::<FxHasher>::default();
-        let a = Lane::Key(0, Bytes::from_static(b"order-00000001"));
-        let b = Lane::Key(0, Bytes::from_static(b"order-00000002"));
-        let c = Lane::Key(1, Bytes::from_static(b"order-00000001"));
+        assert_ne!(
+            key_lane(b"order-00000001"),
+            key_lane(b"order-00000002"),
+            "the tail of the key counts"
+        );
+        assert_ne!(key_lane(b"a"), key_lane(b"a\0"), "the length counts");
+        let a = Lane::Key(0, key_lane(b"order-00000001"));
+        let b = Lane::Key(0, key_lane(b"order-00000002"));
+        let c = Lane::Key(1, key_lane(b"order-00000001"));
         assert_eq!(build.hash_one(&a), build.hash_one(a.clone()));
         assert_ne!(
             build.hash_one(&a),

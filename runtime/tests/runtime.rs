@@ -242,6 +242,56 @@ async fn per_key_ordering_holds_under_concurrency() {
     assert!(max <= 8, "max_in_flight exceeded: {max}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_run_as_several_members_shares_the_partitions_and_keeps_key_order() {
+    static SPEC: WorkerSpec = spec("members", Ordering::PerKey, 4, 1);
+    let worker = Ticker::new(&SPEC);
+    let (seen, overlap) = (Arc::clone(&worker.seen), Arc::clone(&worker.overlap));
+    let bus = Bus::with_partitions(4);
+    let publisher = Publisher::new(bus.sink());
+    for n in 0..400 {
+        publisher
+            .publish(&tick(&format!("k{}", n % 16), n))
+            .await
+            .unwrap();
+    }
+    let running = Runner::new(bus.clone())
+        .worker_members(worker, 2)
+        .start()
+        .unwrap();
+    assert_eq!(bus.members(SPEC.group), 2, "two members joined the group");
+    bounded(bus.wait_caught_up(&[SPEC.group])).await;
+    let report = running.shutdown().await.unwrap();
+    assert_eq!(report.workers.len(), 1, "one report per worker: {report:?}");
+    assert_eq!(report.worker("test.Ticker").unwrap().processed, 400);
+    assert_eq!(bus.members(SPEC.group), 0, "both members left the group");
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 400);
+    let mut per_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (k, n) in seen.iter() {
+        per_key.entry(k).or_default().push(*n);
+    }
+    for (k, ns) in &per_key {
+        assert!(
+            ns.windows(2).all(|w| w[0] < w[1]),
+            "key {k} out of order: {ns:?}"
+        );
+    }
+    assert_eq!(
+        overlap.load(AO::SeqCst),
+        0,
+        "two records of one key ran at once"
+    );
+    for p in 0..4 {
+        assert_eq!(
+            bus.committed(SPEC.group, "ticks", p),
+            bus.end_offsets("ticks")[p as usize],
+            "partition {p} committed to its end"
+        );
+    }
+}
+
 #[tokio::test]
 async fn per_partition_ordering_runs_one_record_at_a_time() {
     static SPEC: WorkerSpec = spec("serial", Ordering::PerPartition, 8, 1);

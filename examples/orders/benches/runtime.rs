@@ -1,7 +1,7 @@
 //! The runtime on the in-memory bus against its ceiling, bare prost: per event, decode an `OrderPlaced`, build and
 //! encode a `PaymentCaptured`. The runtime adds routing, headers, the per-key lanes, the produce and the commit.
 //!
-//! `HERALD_RUNTIME_BENCH_ONCE=runner|publish|harness|prost [HERALD_RUNTIME_BENCH_EVENTS=n]` runs one pass of a bench
+//! `HERALD_RUNTIME_BENCH_ONCE=runner|runner2|publish|harness|prost [HERALD_RUNTIME_BENCH_EVENTS=n]` runs one pass of a bench
 //! outside criterion and exits, for `valgrind --tool=callgrind` and `perf record` (instruction counts are
 //! reproducible on a shared machine where wall-clock times are not).
 
@@ -37,8 +37,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// One run of the Runner over `events` pre-published events; returns the time from start to everything committed.
-async fn runner_pass(events: u64) -> Duration {
+/// One run of the Runner over `events` pre-published events, the worker run as `members` group members; returns
+/// the time from start to everything committed.
+async fn runner_pass(events: u64, members: usize) -> Duration {
     let bus = Bus::with_partitions(4);
     let publisher = Publisher::new(bus.sink());
     for i in 0..events {
@@ -46,13 +47,19 @@ async fn runner_pass(events: u64) -> Duration {
     }
     let start = Instant::now();
     let running = Runner::new(bus.clone())
-        .worker(PaymentsWorkerRouter::new(Payments))
+        .worker_members(PaymentsWorkerRouter::new(Payments), members)
         .start()
         .unwrap();
     bus.wait_caught_up(&["payments"]).await;
     let elapsed = start.elapsed();
     let report = running.shutdown().await.unwrap();
-    assert_eq!(report.workers[0].processed, events);
+    assert_eq!(
+        report
+            .worker("shop.workers.v1.PaymentsWorker")
+            .unwrap()
+            .processed,
+        events
+    );
     elapsed
 }
 
@@ -61,10 +68,11 @@ fn once(which: &str, events: u64) {
     let rt = runtime();
     let start = Instant::now();
     match which {
-        "runner" => {
-            let t = rt.block_on(runner_pass(events));
+        "runner" | "runner2" => {
+            let members = if which == "runner2" { 2 } else { 1 };
+            let t = rt.block_on(runner_pass(events, members));
             println!(
-                "runner: {events} events in {t:?} ({:?} per event)",
+                "{which}: {events} events in {t:?} ({:?} per event)",
                 t / events as u32
             );
         }
@@ -100,7 +108,7 @@ fn once(which: &str, events: u64) {
         }
         other => {
             panic!(
-                "HERALD_RUNTIME_BENCH_ONCE: unknown bench {other:?} (runner, publish, harness or prost)"
+                "HERALD_RUNTIME_BENCH_ONCE: unknown bench {other:?} (runner, runner2, publish, harness or prost)"
             )
         }
     }
@@ -143,7 +151,16 @@ fn benches(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                total += rt.block_on(runner_pass(EVENTS));
+                total += rt.block_on(runner_pass(EVENTS, 1));
+            }
+            total
+        });
+    });
+    group.bench_function("runner_in_memory_10k_2_members", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += rt.block_on(runner_pass(EVENTS, 2));
             }
             total
         });
