@@ -45,15 +45,25 @@ pub const SPECVERSION: &str = "1.0";
 /// The content type of protobuf payloads.
 pub const PROTOBUF: &str = "application/protobuf";
 
+/// The two lowercase hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        pairs[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    pairs
+};
+
 /// Writes the `out.len()` lowest hex digits of `v` into `out`, most significant first (`out.len()` is even and at
 /// most 32).
 fn write_hex(out: &mut [u8], v: u128) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = v.to_be_bytes();
     let skip = bytes.len() - out.len() / 2;
     for (pair, b) in out.chunks_exact_mut(2).zip(&bytes[skip..]) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
     }
 }
 

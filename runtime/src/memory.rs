@@ -140,14 +140,15 @@ impl Bus {
     }
 
     fn topic_mut<'s>(&self, state: &'s mut State, topic: &str) -> &'s mut Topic {
-        let name: Arc<str> = match state.topics.get_key_value(topic) {
-            Some((name, _)) => Arc::clone(name),
-            None => Arc::from(topic),
-        };
+        if !state.topics.contains_key(topic) {
+            let name: Arc<str> = Arc::from(topic);
+            let topic = Topic::new(Arc::clone(&name), self.inner.default_partitions);
+            state.topics.insert(name, topic);
+        }
         state
             .topics
-            .entry(Arc::clone(&name))
-            .or_insert_with(|| Topic::new(name, self.inner.default_partitions))
+            .get_mut(topic)
+            .expect("the topic exists: it was just created")
     }
 
     /// Appends a record to the partition its key selects (round robin without a key).

@@ -97,6 +97,15 @@ impl DeadLetter {
     }
 }
 
+/// A header of a record as a span field, looked up only when the span is recorded.
+struct HeaderField<'a>(&'a Record, &'static str);
+
+impl std::fmt::Display for HeaderField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.headers().get(self.1).unwrap_or(""))
+    }
+}
+
 /// Handles records for one worker.
 pub(crate) struct Processor<S> {
     pub sink: S,
@@ -125,8 +134,8 @@ impl<S: Sink> Processor<S> {
             messaging.consumer.group.name = self.spec.group,
             messaging.destination.partition.id = record.partition(),
             messaging.message.offset = record.offset(),
-            messaging.message.id = record.headers().get(h::CE_ID).unwrap_or(""),
-            herald.event_type = record.event_type(),
+            messaging.message.id = tracing::field::display(HeaderField(&record, h::CE_ID)),
+            herald.event_type = tracing::field::display(HeaderField(&record, h::CE_TYPE)),
             herald.worker = self.spec.name,
         );
         self.attempts(worker, record).instrument(span).await
@@ -205,7 +214,13 @@ impl<S: Sink> Processor<S> {
         let n = out.events.len();
         let source = Value::Static(self.spec.name);
         for e in out.events {
-            let headers = event_headers(e.event_type, &source, correlation, causation, parent);
+            let headers = event_headers(
+                Some(Value::Static(e.event_type)),
+                &source,
+                correlation,
+                causation,
+                parent,
+            );
             self.sink
                 .produce(OutRecord {
                     topic: e.topic.to_string(),

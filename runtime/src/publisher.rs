@@ -38,7 +38,7 @@ impl<S: Sink> Publisher<S> {
         topic: &str,
         event: &E,
     ) -> Result<Delivery, TransportError> {
-        let headers = event_headers(E::TYPE, &self.source, None, None, None);
+        let headers = event_headers(Some(Value::Static(E::TYPE)), &self.source, None, None, None);
         self.sink
             .produce(OutRecord {
                 topic: topic.to_string(),

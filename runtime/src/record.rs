@@ -44,11 +44,14 @@ impl Value {
         }
     }
 
-    /// Generated text (ids, trace contexts): inline when short, lossy if it is not UTF-8.
-    pub(crate) fn from_ascii(s: &[u8]) -> Value {
-        match s.is_ascii().then(|| Value::inline(s)).flatten() {
-            Some(v) => v,
-            None => Value::Owned(String::from_utf8_lossy(s).into()),
+    /// Generated ASCII text that fits inline (ids, trace contexts), stored without checking it again.
+    pub(crate) fn generated<const N: usize>(s: [u8; N]) -> Value {
+        const { assert!(N <= INLINE) };
+        let mut bytes = [0; INLINE];
+        bytes[..N].copy_from_slice(&s);
+        Value::Inline {
+            len: N as u8,
+            bytes,
         }
     }
 
@@ -85,7 +88,7 @@ impl Value {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Value::Static(s) => s,
-            // Only UTF-8 is stored inline (see `Value::inline`), so this never yields "".
+            // `Value::inline` stores UTF-8 and `Value::generated` ASCII, so this yields "" only after a bug.
             Value::Inline { len, bytes } => {
                 std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
             }
@@ -204,12 +207,12 @@ impl NewHeaders {
     }
 }
 
-/// The CloudEvents headers of a new event of type `event_type` published by `source`: a new `ce_id`, the
+/// The CloudEvents headers of a new event of type `event_type` (none for raw records) published by `source`: a new `ce_id`, the
 /// correlation id (the new `ce_id` when the event starts a flow), the causation id (the input's `ce_id`) and a
 /// `traceparent` continuing `parent`'s trace. Names and constant values are shared and ids are stored inline: only
 /// the list itself is allocated.
 pub(crate) fn event_headers(
-    event_type: &'static str,
+    event_type: Option<Value>,
     source: &Value,
     correlation: Option<&Value>,
     causation: Option<&Value>,
@@ -217,9 +220,11 @@ pub(crate) fn event_headers(
 ) -> Headers {
     use crate::headers as h;
     let mut headers = NewHeaders::with_capacity(8);
-    let id = Value::from_ascii(&h::id_bytes());
+    let id = Value::generated(h::id_bytes());
     headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
-    headers.push(h::CE_TYPE, Value::Static(event_type));
+    if let Some(t) = event_type {
+        headers.push(h::CE_TYPE, t);
+    }
     headers.push(h::CE_SOURCE, source.clone());
     headers.push(h::CONTENT_TYPE, Value::Static(h::PROTOBUF));
     headers.push(h::CORRELATION_ID, correlation.unwrap_or(&id).clone());
@@ -228,7 +233,7 @@ pub(crate) fn event_headers(
     }
     headers.push(
         h::TRACEPARENT,
-        Value::from_ascii(&h::child_traceparent_bytes(parent)),
+        Value::generated(h::child_traceparent_bytes(parent)),
     );
     headers.push(h::CE_ID, id);
     headers.build()
@@ -386,7 +391,7 @@ mod tests {
         assert_ne!(a, b);
 
         let mut built = NewHeaders::with_capacity(2);
-        built.push(h::CE_ID, Value::from_ascii(b"0123"));
+        built.push(h::CE_ID, Value::generated(*b"0123"));
         built.push(h::CE_TYPE, Value::Static("t"));
         let mut inserted = Headers::new();
         inserted.insert(h::CE_ID, String::from("0123"));
@@ -401,13 +406,17 @@ mod tests {
     #[test]
     fn generated_values_are_stored_as_given() {
         let id = crate::headers::id_bytes();
-        let v = Value::from_ascii(&id);
+        let v = Value::generated(id);
         assert!(matches!(v, Value::Inline { .. }));
         assert_eq!(v.as_bytes(), id);
         assert_eq!(v.as_str().len(), 36);
-        let long = Value::from_ascii(&[b'a'; 80]);
+        let long = Value::copy(&"a".repeat(80));
         assert!(matches!(long, Value::Owned(_)));
         assert_eq!(long.as_str(), "a".repeat(80));
-        assert_eq!(Value::from_ascii(&[0xff, b'a']).as_str(), "\u{fffd}a");
+        assert_eq!(
+            Value::generated([0xff, b'a']).as_str(),
+            "",
+            "text that is not UTF-8 never reaches a reader"
+        );
     }
 }

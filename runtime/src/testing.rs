@@ -11,12 +11,11 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::event::Event;
-use crate::headers as h;
 use crate::memory::{Bus, MemorySink};
 pub use crate::process::DeadLetter;
 use crate::process::{Outcome, Processor};
 use crate::publisher::Publisher;
-use crate::record::{NewHeaders, OutRecord, Record, Value};
+use crate::record::{OutRecord, Record, Value, event_headers};
 use crate::runner::{RunError, RunReport, Runner, Running};
 use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Delivery, Sink, TransportError};
@@ -181,20 +180,13 @@ impl<W: Worker> Harness<W> {
         key: Option<Bytes>,
         payload: Bytes,
     ) -> Captured {
-        let mut headers = NewHeaders::with_capacity(6);
-        let id = Value::from_ascii(&h::id_bytes());
-        headers.push(h::CE_SPECVERSION, Value::Static(h::SPECVERSION));
-        if let Some(t) = event_type {
-            headers.push(h::CE_TYPE, t);
-        }
-        headers.push(h::CE_SOURCE, Value::Static("herald-harness"));
-        headers.push(h::CORRELATION_ID, id.clone());
-        headers.push(
-            h::TRACEPARENT,
-            Value::from_ascii(&h::child_traceparent_bytes(None)),
+        let headers = event_headers(
+            event_type,
+            &Value::Static("herald-harness"),
+            None,
+            None,
+            None,
         );
-        headers.push(h::CE_ID, id);
-        let headers = headers.build();
         let record = Arc::new(Record::new(
             Arc::from(topic),
             0,

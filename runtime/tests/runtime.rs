@@ -607,3 +607,63 @@ async fn harness_retries_injected_failures_and_redelivers() {
     let other = harness.given_raw("ticks", "test.Other", None, vec![]).await;
     assert!(other.skipped() && other.is_empty());
 }
+
+/// Records the fields of `herald.process` spans.
+#[derive(Clone, Default)]
+struct ProcessSpans(Arc<Mutex<Vec<BTreeMap<String, String>>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ProcessSpans {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _id: &tracing::span::Id,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Fields<'a>(&'a mut BTreeMap<String, String>);
+        impl tracing::field::Visit for Fields<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0
+                    .insert(field.name().to_string(), format!("{value:?}"));
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                self.0.insert(field.name().to_string(), value.to_string());
+            }
+        }
+        if attrs.metadata().name() == "herald.process" {
+            let mut fields = BTreeMap::new();
+            attrs.record(&mut Fields(&mut fields));
+            self.0.lock().unwrap().push(fields);
+        }
+    }
+}
+
+#[test]
+fn each_record_is_handled_in_a_span_naming_its_event() {
+    use tracing_subscriber::layer::SubscriberExt;
+    static SPEC: WorkerSpec = spec("spans", Ordering::PerKey, 4, 1);
+    let spans = ProcessSpans::default();
+    let subscriber = tracing_subscriber::registry().with(spans.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let out = tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let mut harness = Harness::new(Ticker::new(&SPEC));
+            harness.given(&tick("k", 1)).await
+        })
+    });
+    // The output's causation id is the input's `ce_id`.
+    let input_id = out.records()[0]
+        .headers
+        .get(h::CAUSATION_ID)
+        .unwrap()
+        .to_string();
+    let spans = spans.0.lock().unwrap();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let span = &spans[0];
+    assert_eq!(span["messaging.message.id"], input_id);
+    assert_eq!(span["herald.event_type"], "test.Tick");
+    assert_eq!(span["messaging.destination.name"], "ticks");
+    assert_eq!(span["herald.worker"], "test.Ticker");
+    assert_eq!(span["messaging.message.offset"], "0");
+}
