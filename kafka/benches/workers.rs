@@ -72,7 +72,7 @@ impl Transport for Timed {
 }
 
 impl Source for TimedSource {
-    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Arc<Record>>, TransportError> {
         let records = self.inner.poll(max).await?;
         for r in &records {
             let tp = TopicPartition {

@@ -144,7 +144,7 @@ impl Transport for KafkaTransport {
 }
 
 impl Source for KafkaTransportSource {
-    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+    async fn poll(&mut self, max: usize) -> Result<Vec<std::sync::Arc<Record>>, TransportError> {
         match self {
             KafkaTransportSource::Plain(s) => s.poll(max).await,
             KafkaTransportSource::Registry(s) => s.poll(max).await,

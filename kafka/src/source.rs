@@ -656,7 +656,7 @@ fn record_of(m: &BorrowedMessage<'_>) -> Record {
 }
 
 impl Source for KafkaSource {
-    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Arc<Record>>, TransportError> {
         let max = max.max(1);
         loop {
             let notified = self.shared.ready.notified();
@@ -676,7 +676,7 @@ impl Source for KafkaSource {
                     commit_txn = st.drained();
                 } else if !st.buffer.is_empty() {
                     let n = max.min(st.buffer.len());
-                    let records: Vec<Record> = st.buffer.drain(..n).collect();
+                    let records: Vec<Arc<Record>> = st.buffer.drain(..n).map(Arc::new).collect();
                     self.shared.wake.wake();
                     for r in &records {
                         let part = st

@@ -36,7 +36,7 @@ struct State {
 
 struct Topic {
     name: Arc<str>,
-    partitions: Vec<Vec<Record>>,
+    partitions: Vec<Vec<Arc<Record>>>,
     round_robin: u32,
     /// The members reading this topic, woken by appends.
     readers: Vec<(u64, Arc<Notify>)>,
@@ -165,14 +165,14 @@ impl Bus {
         };
         let log = &mut topic.partitions[partition as usize];
         let offset = log.len() as u64;
-        log.push(Record::new(
+        log.push(Arc::new(Record::new(
             Arc::clone(&topic.name),
             partition,
             offset,
             record.key,
             record.headers,
             record.payload,
-        ));
+        )));
         // Only the readers of this topic wake up; an append cannot catch a group up, so `changed` stays.
         for (_, wake) in &topic.readers {
             wake.notify_one();
@@ -190,7 +190,13 @@ impl Bus {
         state
             .topics
             .get(topic)
-            .map(|t| t.partitions.iter().flatten().cloned().collect())
+            .map(|t| {
+                t.partitions
+                    .iter()
+                    .flatten()
+                    .map(|r| (**r).clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -420,7 +426,7 @@ impl MemorySource {
 }
 
 impl Source for MemorySource {
-    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Arc<Record>>, TransportError> {
         let max = max.max(1);
         // No record of a new ownership before the caller took the losses.
         if !self.revoked.is_empty() {
@@ -595,7 +601,11 @@ mod tests {
         let first = s.poll(100).await.unwrap();
         assert_eq!(first.len(), 6);
         // Commit only partition 0's records; partition 1's are redelivered to the next member.
-        let p0: Vec<&Record> = first.iter().filter(|r| r.partition() == 0).collect();
+        let p0: Vec<&Record> = first
+            .iter()
+            .filter(|r| r.partition() == 0)
+            .map(|r| &**r)
+            .collect();
         let tp0 = TopicPartition {
             topic: Arc::from("t"),
             partition: 0,

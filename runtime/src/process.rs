@@ -138,7 +138,12 @@ impl<S: Sink> Processor<S> {
             herald.event_type = tracing::field::display(HeaderField(&record, h::CE_TYPE)),
             herald.worker = self.spec.name,
         );
-        self.attempts(worker, record).instrument(span).await
+        // Without a subscriber that wants the span, entering and leaving it on every poll is wasted work.
+        if span.is_disabled() {
+            self.attempts(worker, record).await
+        } else {
+            self.attempts(worker, record).instrument(span).await
+        }
     }
 
     async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {

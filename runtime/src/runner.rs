@@ -597,7 +597,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                             self.report.revoked += 1;
                             continue;
                         }
-                        self.enqueue(Arc::new(r));
+                        self.enqueue(r);
                     }
                 }
             }

@@ -59,11 +59,12 @@ pub trait Transport: Send + Sync + 'static {
 /// from the committed offsets, so uncommitted records are delivered again.
 pub trait Source: Send + 'static {
     /// Waits for records of the assigned partitions and returns at most `max` of them, each partition's in offset
-    /// order. Cancel-safe: records are handed out only when the future completes.
+    /// order. Cancel-safe: records are handed out only when the future completes. Records are shared: a transport
+    /// that keeps them (the in-memory log) hands out its own instead of copies.
     fn poll(
         &mut self,
         max: usize,
-    ) -> impl Future<Output = Result<Vec<Record>, TransportError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Arc<Record>>, TransportError>> + Send;
 
     /// Commits, for each partition, the offset of the next record to read.
     fn commit(

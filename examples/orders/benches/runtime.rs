@@ -70,11 +70,17 @@ fn once(which: &str, events: u64) {
     match which {
         "runner" | "runner2" => {
             let members = if which == "runner2" { 2 } else { 1 };
-            let t = rt.block_on(runner_pass(events, members));
-            println!(
-                "{which}: {events} events in {t:?} ({:?} per event)",
-                t / events as u32
-            );
+            let passes = std::env::var("HERALD_RUNTIME_BENCH_PASSES")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            for _ in 0..passes {
+                let t = rt.block_on(runner_pass(events, members));
+                println!(
+                    "{which}: {events} events in {t:?} ({:?} per event)",
+                    t / events as u32
+                );
+            }
         }
         "publish" => {
             // The runner pass without the runner: subtract it from `runner` to get the runner's share.

@@ -125,7 +125,7 @@ pub struct ConfluentSource<S> {
     client: RegistryClient,
     strategy: SubjectNameStrategy,
     /// Records polled from the inner source; the first `ready` are unframed. Kept across a cancelled poll.
-    pending: Vec<Record>,
+    pending: Vec<Arc<Record>>,
     ready: usize,
 }
 
@@ -236,7 +236,7 @@ async fn unframe(
 }
 
 impl<S: Source> Source for ConfluentSource<S> {
-    async fn poll(&mut self, max: usize) -> Result<Vec<Record>, TransportError> {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Arc<Record>>, TransportError> {
         if self.pending.is_empty() {
             self.pending = self.inner.poll(max).await?;
             self.ready = 0;
@@ -245,7 +245,7 @@ impl<S: Source> Source for ConfluentSource<S> {
         while self.ready < self.pending.len() {
             match unframe(&self.client, self.strategy, &self.pending[self.ready]).await {
                 Ok(r) => {
-                    self.pending[self.ready] = r;
+                    self.pending[self.ready] = Arc::new(r);
                     self.ready += 1;
                     failures = 0;
                 }
