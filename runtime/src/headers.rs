@@ -40,6 +40,27 @@ pub const DLQ_WORKER: &str = "herald-dlq-worker";
 /// Dead letters: its consumer group.
 pub const DLQ_GROUP: &str = "herald-dlq-group";
 
+/// Every header name the runtime reads or writes; [`crate::Headers::from_raw`] shares these instead of copying them.
+pub(crate) const KNOWN: [&str; 17] = [
+    CE_ID,
+    CE_TYPE,
+    CE_SOURCE,
+    CE_SPECVERSION,
+    CONTENT_TYPE,
+    TRACEPARENT,
+    CORRELATION_ID,
+    CAUSATION_ID,
+    FRAME_ERROR,
+    DLQ_TOPIC,
+    DLQ_PARTITION,
+    DLQ_OFFSET,
+    DLQ_ERROR,
+    DLQ_ERROR_KIND,
+    DLQ_ATTEMPTS,
+    DLQ_WORKER,
+    DLQ_GROUP,
+];
+
 /// The CloudEvents spec version written.
 pub const SPECVERSION: &str = "1.0";
 /// The content type of protobuf payloads.

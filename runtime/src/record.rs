@@ -142,6 +142,31 @@ impl Headers {
         }
     }
 
+    /// Headers as a transport receives them, `(name, bytes)` pairs: the runtime's own header names are shared
+    /// instead of copied, short values are stored inline, bytes that are not UTF-8 are replaced (U+FFFD), and a
+    /// repeated name keeps its last value.
+    pub fn from_raw<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Headers {
+        let pairs = pairs.into_iter();
+        let mut entries: Vec<(Name, Value)> = Vec::with_capacity(pairs.size_hint().0);
+        for (name, bytes) in pairs {
+            let value = match std::str::from_utf8(bytes) {
+                Ok(s) => Value::copy(s),
+                Err(_) => Value::from_string(String::from_utf8_lossy(bytes).into_owned()),
+            };
+            match entries.iter_mut().find(|(n, _)| n.as_str() == name) {
+                Some(slot) => slot.1 = value,
+                None => {
+                    let name = match crate::headers::KNOWN.iter().find(|k| **k == name) {
+                        Some(known) => Name::Static(known),
+                        None => Name::Owned(name.into()),
+                    };
+                    entries.push((name, value));
+                }
+            }
+        }
+        Headers(Arc::new(entries))
+    }
+
     /// Sets `name` to `value`, replacing an earlier value; neither is copied.
     pub fn insert_static(&mut self, name: &'static str, value: &'static str) {
         self.set(name, Value::Static(value));
@@ -375,6 +400,38 @@ mod tests {
             ["short", "long", h::CE_TYPE, "empty"],
             "insertion order"
         );
+    }
+
+    #[test]
+    fn raw_headers_share_known_names_replace_bad_bytes_and_keep_the_last_of_a_name() {
+        let long = vec![b'v'; 100];
+        let headers = Headers::from_raw([
+            (h::CE_ID, &b"0123"[..]),
+            ("x-custom", b"a\xffb"),
+            (h::CE_TYPE, b"shop.A"),
+            ("x-long", &long),
+            (h::CE_TYPE, b"shop.B"),
+        ]);
+        assert_eq!(headers.len(), 4);
+        assert_eq!(headers.get(h::CE_ID), Some("0123"));
+        assert_eq!(headers.get("x-custom"), Some("a\u{fffd}b"));
+        assert_eq!(
+            headers.get(h::CE_TYPE),
+            Some("shop.B"),
+            "the last value of a name wins"
+        );
+        assert_eq!(headers.get("x-long").map(str::len), Some(100));
+        assert!(
+            matches!(headers.0[0].0, Name::Static(_)),
+            "a known name is shared"
+        );
+        assert!(matches!(headers.0[1].0, Name::Owned(_)));
+        let mut inserted = Headers::new();
+        inserted.insert(h::CE_ID, "0123");
+        inserted.insert("x-custom", "a\u{fffd}b");
+        inserted.insert(h::CE_TYPE, "shop.B");
+        inserted.insert("x-long", "v".repeat(100));
+        assert_eq!(headers, inserted);
     }
 
     #[test]
