@@ -203,6 +203,21 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
         .expect("the test finishes in time")
 }
 
+/// Asserts that `seen` holds `count` records and each key's in increasing order.
+fn assert_each_key_in_order(seen: &[(String, u64)], count: usize) {
+    assert_eq!(seen.len(), count);
+    let mut per_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (k, n) in seen {
+        per_key.entry(k).or_default().push(*n);
+    }
+    for (k, ns) in &per_key {
+        assert!(
+            ns.windows(2).all(|w| w[0] < w[1]),
+            "key {k} out of order: {ns:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_key_ordering_holds_under_concurrency() {
     static SPEC: WorkerSpec = spec("ordered", Ordering::PerKey, 8, 1);
@@ -220,18 +235,7 @@ async fn per_key_ordering_holds_under_concurrency() {
     let report = scenario.shutdown().await.unwrap();
     assert_eq!(report.worker("test.Ticker").unwrap().processed, 300);
 
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 300);
-    let mut per_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-    for (k, n) in seen.iter() {
-        per_key.entry(k).or_default().push(*n);
-    }
-    for (k, ns) in &per_key {
-        assert!(
-            ns.windows(2).all(|w| w[0] < w[1]),
-            "key {k} out of order: {ns:?}"
-        );
-    }
+    assert_each_key_in_order(&seen.lock().unwrap(), 300);
     assert_eq!(
         overlap.load(AO::SeqCst),
         0,
@@ -266,18 +270,7 @@ async fn a_worker_run_as_several_members_shares_the_partitions_and_keeps_key_ord
     assert_eq!(report.worker("test.Ticker").unwrap().processed, 400);
     assert_eq!(bus.members(SPEC.group), 0, "both members left the group");
 
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 400);
-    let mut per_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-    for (k, n) in seen.iter() {
-        per_key.entry(k).or_default().push(*n);
-    }
-    for (k, ns) in &per_key {
-        assert!(
-            ns.windows(2).all(|w| w[0] < w[1]),
-            "key {k} out of order: {ns:?}"
-        );
-    }
+    assert_each_key_in_order(&seen.lock().unwrap(), 400);
     assert_eq!(
         overlap.load(AO::SeqCst),
         0,
