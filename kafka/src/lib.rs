@@ -43,7 +43,8 @@ pub enum KafkaError {
     /// librdkafka reported an error.
     #[error("kafka: {0}")]
     Client(#[from] rdkafka::error::KafkaError),
-    /// An exactly-once transaction failed and was aborted.
+    /// An exactly-once transaction failed fatally (the producer was fenced or failed, or the member could not
+    /// rewind after an abort): the member stops.
     #[error("kafka transaction: {0}")]
     Transaction(String),
     /// The producer was closed before it reported the delivery.
@@ -79,8 +80,11 @@ impl KafkaError {
 /// is always the shared plain producer. Each transaction holds exactly
 /// the outputs of the offsets it commits: the source stops handing out records when a transaction is due
 /// ([`KafkaConfig::transaction_interval`]), waits until the worker committed everything it was given, then sends
-/// the offsets to the transaction and commits it. A failed transaction is aborted and the member stops with an
-/// error; a new member resumes from the last committed transaction.
+/// the offsets to the transaction and commits it. A failed transaction is aborted and the member rewinds in place:
+/// the records of the aborted transaction are reported lost and regained ([`herald::Source::take_revoked`]) and
+/// handed out again from the last committed transaction, in a new one (see [`KafkaSource`]). Only a producer that is
+/// fenced or failed fatally stops the member with an error; a new member resumes from the last committed
+/// transaction.
 #[derive(Clone)]
 pub struct Kafka {
     inner: Arc<Inner>,

@@ -8,6 +8,24 @@
 //! later commits are dropped, because an offset is never committed for a partition this member no longer owns, and
 //! the new owner redelivers them (at least once). Lost partitions are dropped without a commit. Either way the
 //! partitions are then reported through [`Source::take_revoked`], and no record is handed out until they are taken.
+//!
+//! Exactly-once transactions: a transaction is committed (or aborted) only when the member is drained: every record
+//! handed out since the last transaction was committed by the worker (which commits a record only once its handler
+//! finished and its outputs were acknowledged) and the transactional producer has nothing in flight. From that check
+//! until the transaction is committed, or aborted and rewound, the source hands out nothing. So when a transaction
+//! aborts no handler of this member is running, and no output of a record of the aborted transaction can land in
+//! the next one (the source checks this again after the abort and stops the member if it does not hold).
+//!
+//! An aborted transaction rewinds the member in place: every record handed out since the last committed
+//! transaction is void (its offset is not committed, and its outputs, in the aborted transaction, are invisible to
+//! `read_committed` readers). The source begins a new transaction, reports the partitions of those records through
+//! [`Source::take_revoked`] (lost and at once regained: the worker forgets what it knows of them), and the polling
+//! thread seeks each of them back to the first record handed out in the aborted transaction, which is the offset the
+//! last committed transaction holds (records are handed out in offset order, and a transaction commits only when
+//! everything handed out before it is committed), drops their buffered records, and hands them out again. Partitions
+//! with no record in the aborted transaction keep their position. Only when the producer is fenced or in a fatal
+//! state (or the abort itself fails, or the seek does) does the member stop with an error; a new member then resumes
+//! from the group's committed offsets.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,6 +53,10 @@ struct Part {
     handed: Option<u64>,
     /// The last offset the worker committed.
     committed: Option<u64>,
+    /// Exactly-once: the offset of the first record handed out in the open transaction, where an abort rewinds to.
+    void_from: Option<u64>,
+    /// Exactly-once: the offset the last committed transaction of this member holds.
+    txn_committed: Option<u64>,
 }
 
 impl Part {
@@ -62,6 +84,11 @@ struct State {
     unsent: Vec<TopicPartition>,
     /// Partitions let go and not taken by the worker yet ([`Source::take_revoked`]).
     revoked: Vec<TopicPartition>,
+    /// Exactly-once: a transaction is being committed or aborted; nothing is handed out meanwhile.
+    committing: bool,
+    /// Exactly-once: partitions of an aborted transaction that the polling thread must seek back to these offsets
+    /// (and whose buffered records it must drop); nothing is handed out before.
+    rewind: Vec<(TopicPartition, u64)>,
 }
 
 impl State {
@@ -141,7 +168,9 @@ impl Shared {
     }
 
     /// Exactly-once: commits the open transaction with the offsets the worker committed in it, and begins the next.
-    /// Must be called with everything handed out committed (so the transaction holds exactly their outputs). Blocks.
+    /// Must be called with everything handed out committed (so the transaction holds exactly their outputs); nothing
+    /// is handed out until it returns. A transaction that fails is aborted and the member rewinds (see the module
+    /// documentation); only a fatal error is returned (and stops the member). Blocks.
     fn commit_transaction(&self, consumer: &BaseConsumer<MemberContext>) -> Result<(), KafkaError> {
         let Some(txn) = &self.txn else {
             return Ok(());
@@ -165,8 +194,25 @@ impl Shared {
                 ));
             }
             st.txn_since = None;
+            st.committing = true;
             std::mem::take(&mut st.txn_offsets)
         };
+        let result = self.end_transaction(txn, consumer, &offsets);
+        if let Err(e) = &result {
+            self.fail(e.to_string());
+        }
+        self.lock().committing = false;
+        self.ready.notify_one();
+        result
+    }
+
+    /// Commits the transaction, or aborts it and rewinds; an error is fatal to the member.
+    fn end_transaction(
+        &self,
+        txn: &Txn,
+        consumer: &BaseConsumer<MemberContext>,
+        offsets: &HashMap<TopicPartition, u64>,
+    ) -> Result<(), KafkaError> {
         let timeout = self.config.transaction_timeout;
         let result = (|| {
             if !offsets.is_empty() {
@@ -180,28 +226,108 @@ impl Shared {
             txn.producer.commit_transaction(timeout)?;
             Ok::<(), KafkaError>(())
         })();
-        match result {
+        let e = match result {
             Ok(()) => {
                 txn.stats.committed.fetch_add(1, Ordering::Relaxed);
-                txn.producer.begin_transaction()?;
-                tracing::debug!(?offsets, "transaction committed");
-                self.ready.notify_one();
-                Ok(())
-            }
-            Err(e) => {
-                tracing::error!("transaction failed, aborting: {e}");
-                txn.stats.aborted.fetch_add(1, Ordering::Relaxed);
-                if let Err(abort) = txn.producer.abort_transaction(timeout) {
-                    tracing::error!("abort failed: {abort}");
+                {
+                    let mut st = self.lock();
+                    for (tp, offset) in offsets {
+                        if let Some(part) = st.parts.get_mut(tp) {
+                            part.txn_committed = Some(*offset);
+                        }
+                    }
+                    for part in st.parts.values_mut() {
+                        part.void_from = None;
+                    }
                 }
-                let message = format!(
-                    "the transaction was aborted ({e}); the member stops and a new one resumes from the committed offsets"
-                );
-                self.fail(message.clone());
-                Err(KafkaError::Transaction(message))
+                tracing::debug!(?offsets, "transaction committed");
+                return txn.producer.begin_transaction().map_err(|e| {
+                    KafkaError::Transaction(format!("cannot begin the next transaction: {e}"))
+                });
+            }
+            Err(e) => e,
+        };
+        if let Some(fatal) = fatal_transaction_error(&e, &txn.producer) {
+            tracing::error!("transaction failed fatally: {fatal}");
+            return Err(KafkaError::Transaction(format!(
+                "the transaction failed ({fatal}); the member stops and a new one resumes from the committed offsets"
+            )));
+        }
+        tracing::warn!("transaction failed, aborting and rewinding: {e}");
+        if let Err(abort) = txn
+            .producer
+            .abort_transaction(timeout)
+            .and_then(|()| txn.producer.begin_transaction())
+        {
+            return Err(KafkaError::Transaction(format!(
+                "the transaction failed ({e}) and could not be aborted ({abort}); the member stops and a new one \
+                 resumes from the committed offsets"
+            )));
+        }
+        txn.stats.aborted.fetch_add(1, Ordering::Relaxed);
+        self.rewind(txn)
+    }
+
+    /// Exactly-once, after an abort: voids every record handed out in the aborted transaction and asks the polling
+    /// thread to seek their partitions back.
+    fn rewind(&self, txn: &Txn) -> Result<(), KafkaError> {
+        let mut st = self.lock();
+        // Nothing was handed out since the member was found drained, so nothing of the aborted transaction can still
+        // be running: its outputs cannot land in the new transaction.
+        let running = !st.drained() || txn.flight.len() > 0;
+        debug_assert!(!running, "records in flight when a transaction aborted");
+        if running {
+            return Err(KafkaError::Transaction(
+                "records were in flight when the transaction aborted; the member stops".into(),
+            ));
+        }
+        st.txn_offsets.clear();
+        st.txn_since = None;
+        let mut void = Vec::new();
+        for (tp, part) in &mut st.parts {
+            if let Some(from) = part.void_from.take() {
+                part.handed = None;
+                part.committed = None;
+                void.push((tp.clone(), from));
             }
         }
+        if void.is_empty() {
+            return Ok(());
+        }
+        st.buffer
+            .retain(|r| !void.iter().any(|(tp, _)| is_of(r, tp)));
+        st.lost(self, void.iter().map(|(tp, _)| tp.clone()));
+        tracing::info!(rewind = ?void, "transaction aborted: rewinding");
+        st.rewind.extend(void);
+        drop(st);
+        self.wake.wake();
+        Ok(())
     }
+}
+
+/// Why a failed transaction cannot be aborted and retried in place, if it cannot: the producer is fenced or in a
+/// fatal state.
+fn fatal_transaction_error(e: &KafkaError, producer: &Producer) -> Option<String> {
+    use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode as C};
+    if let Some((code, reason)) = producer.client().fatal_error() {
+        return Some(format!("{code:?}: {reason}"));
+    }
+    let KafkaError::Client(e) = e else {
+        return None;
+    };
+    let fatal = match e {
+        RdError::Transaction(rd) => rd.is_fatal(),
+        _ => matches!(
+            e.rdkafka_error_code(),
+            Some(C::ProducerFenced | C::InvalidProducerEpoch | C::Fatal | C::Fenced)
+        ),
+    };
+    fatal.then(|| e.to_string())
+}
+
+/// Whether `r` is a record of partition `tp`.
+fn is_of(r: &Record, tp: &TopicPartition) -> bool {
+    tp.partition == r.partition() && *tp.topic == *r.topic()
 }
 
 fn tp_of(topic: &str, partition: i32) -> TopicPartition {
@@ -257,6 +383,7 @@ impl ConsumerContext for MemberContext {
                 let mut st = self.shared.lock();
                 let lost: Vec<TopicPartition> = st.parts.drain().map(|(tp, _)| tp).collect();
                 st.buffer.clear();
+                st.rewind.clear();
                 st.lost(&self.shared, lost);
                 drop(st);
                 self.shared.ready.notify_one();
@@ -350,6 +477,8 @@ impl MemberContext {
         for tp in revoked {
             st.parts.remove(tp);
         }
+        // A new owner (maybe this member again) reads them from the group's committed offsets.
+        st.rewind.retain(|(tp, _)| !revoked.contains(tp));
         st.lost(shared, revoked.iter().cloned());
         drop(st);
         shared.ready.notify_one();
@@ -451,6 +580,19 @@ impl KafkaSource {
         self.shared.lock().buffer.len()
     }
 
+    /// Exactly-once: per assigned partition, the offset this member's last committed transaction holds for it
+    /// (where a new owner resumes), sorted; partitions it committed no transaction for are left out.
+    pub fn transaction_offsets(&self) -> Vec<(TopicPartition, u64)> {
+        let st = self.shared.lock();
+        let mut offsets: Vec<(TopicPartition, u64)> = st
+            .parts
+            .iter()
+            .filter_map(|(tp, part)| Some((tp.clone(), part.txn_committed?)))
+            .collect();
+        offsets.sort();
+        offsets
+    }
+
     /// Exactly-once: whether the open transaction must be committed before more records are handed out.
     fn barrier(&self, st: &State) -> bool {
         self.shared.txn.is_some()
@@ -530,10 +672,18 @@ fn poll_loop(consumer: &Arc<BaseConsumer<MemberContext>>, shared: &Shared) {
                 break;
             }
         }
-        let (assignments, parts): (u64, Vec<TopicPartition>) = {
+        let (assignments, parts, rewind): (u64, Vec<TopicPartition>, Vec<(TopicPartition, u64)>) = {
             let st = shared.lock();
-            (st.assignments, st.parts.keys().cloned().collect())
+            (
+                st.assignments,
+                st.parts.keys().cloned().collect(),
+                st.rewind.clone(),
+            )
         };
+        if !rewind.is_empty() {
+            seek_back(consumer, shared, &rewind);
+            progressed = true;
+        }
         if assignments != seen_assignments {
             // An assignment deactivates the queues split before it: split every partition again.
             queues.clear();
@@ -575,6 +725,51 @@ fn poll_loop(consumer: &Arc<BaseConsumer<MemberContext>>, shared: &Shared) {
     }
     // The queues hold the consumer too: release them so that the caller's reference is the last one.
     drop(queues);
+}
+
+/// Exactly-once, after an aborted transaction: seeks partitions back to the first record handed out in it, then
+/// drops their buffered records (all fetched before the seek: librdkafka discards what it fetched before a seek, and
+/// only this thread moves records into the buffer) and lets the worker have records again. A failed seek stops the
+/// member: the records of the aborted transaction would not come again.
+fn seek_back(
+    consumer: &BaseConsumer<MemberContext>,
+    shared: &Shared,
+    rewind: &[(TopicPartition, u64)],
+) {
+    // Rebalances run on this thread too (inside `consumer.poll`): the assignment cannot change meanwhile.
+    let owned: Vec<(TopicPartition, u64)> = {
+        let st = shared.lock();
+        rewind
+            .iter()
+            .filter(|(tp, _)| st.parts.contains_key(tp))
+            .cloned()
+            .collect()
+    };
+    let sought = if owned.is_empty() {
+        Ok(())
+    } else {
+        tpl_of(owned.iter().map(|(tp, o)| (tp, *o))).and_then(|tpl| {
+            let tpl = consumer.seek_partitions(tpl, shared.config.transaction_timeout)?;
+            for e in tpl.elements() {
+                e.error()?;
+            }
+            Ok(())
+        })
+    };
+    if let Err(e) = sought {
+        shared.fail(format!(
+            "cannot rewind after an aborted transaction ({e}); the member stops and a new one resumes from the \
+             committed offsets"
+        ));
+        return;
+    }
+    let mut st = shared.lock();
+    st.buffer
+        .retain(|r| !rewind.iter().any(|(tp, _)| is_of(r, tp)));
+    st.rewind.retain(|e| !rewind.contains(e));
+    drop(st);
+    tracing::info!(rewound = ?owned, "rewound after an aborted transaction");
+    shared.ready.notify_one();
 }
 
 /// Sends the offsets the worker committed since the last call (asynchronously: a lost commit means redelivery).
@@ -671,13 +866,16 @@ impl Source for KafkaSource {
                     // No record of a new ownership before the worker took the losses.
                     return Ok(Vec::new());
                 }
-                if self.barrier(&st) {
+                if st.committing || !st.rewind.is_empty() {
+                    // A transaction is ending, or its partitions are not rewound yet: wait (woken when done).
+                } else if self.barrier(&st) {
                     // Hand out nothing until the worker has finished what it has; then commit.
                     commit_txn = st.drained();
                 } else if !st.buffer.is_empty() {
                     let n = max.min(st.buffer.len());
                     let records: Vec<Arc<Record>> = st.buffer.drain(..n).map(Arc::new).collect();
                     self.shared.wake.wake();
+                    let transactional = self.shared.txn.is_some();
                     for r in &records {
                         let part = st
                             .parts
@@ -687,6 +885,9 @@ impl Source for KafkaSource {
                             })
                             .or_default();
                         part.handed = Some(r.offset() + 1);
+                        if transactional {
+                            part.void_from.get_or_insert(r.offset());
+                        }
                     }
                     if self.shared.txn.is_some() && st.txn_since.is_none() {
                         st.txn_since = Some(Instant::now());

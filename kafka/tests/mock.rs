@@ -1,6 +1,6 @@
 //! The Kafka transport against librdkafka's in-process mock cluster (the real Kafka protocol on localhost): keys and
 //! headers, the example's workers end to end, redelivery after a crash, a rebalance in the middle of a run, a poison
-//! record, backpressure, and exactly-once across an aborted transaction.
+//! record, backpressure, and exactly-once across an aborted transaction (rewound in place) and a fenced producer.
 
 mod common;
 
@@ -470,72 +470,280 @@ fn exactly_once(c: &Cluster) -> KafkaConfig {
 // librdkafka's mock cluster speaks the transactional protocol but does not implement its effects (in 2.12.1's
 // rdkafka_mock_handlers.c, EndTxn writes no commit/abort markers, Fetch reports no aborted transactions and
 // TxnOffsetCommit stores nothing). So these tests check what the transport decides: which transactions commit or
-// abort, that a transaction never commits with records in flight (the source refuses to, failing the member), and
-// that an abort rewinds to the last committed offsets. What read_committed consumers see is Kafka's part.
+// abort, that a transaction never commits with records in flight (the source refuses to, failing the member), that
+// an abort rewinds the member in place to the last committed transaction (the offsets its committed transactions
+// hold are read from the source, `KafkaSource::transaction_offsets`), and that a fenced member stops. What
+// read_committed consumers see is Kafka's part.
+
+/// Produces `n` records to `topic` (keys `k0`, `k1`, ...); returns how many landed in each of its `partitions`.
+async fn produce_counted(kafka: &Kafka, topic: &str, n: u8, partitions: usize) -> Vec<u64> {
+    let mut per_partition = vec![0; partitions];
+    for i in 0..n {
+        let delivery = kafka
+            .sink()
+            .produce(raw(topic, &format!("k{i}"), &[i]))
+            .await
+            .unwrap();
+        per_partition[delivery.partition as usize] += 1;
+    }
+    per_partition
+}
+
+/// What a hand-driven exactly-once member did: every (partition, offset) it handled, in order, and the partitions
+/// it was told were void.
+#[derive(Debug, Default)]
+struct Handled {
+    records: Vec<(u32, u64)>,
+    revoked: Vec<TopicPartition>,
+}
+
+/// Drives `source` like a worker, one output per record, `batch` records per poll, until its committed transactions
+/// hold `ends` (one offset per partition of `in`). `between(n)` runs after the `n`th poll that handed out records.
+async fn work_until_committed(
+    source: &mut herald_kafka::KafkaSource,
+    sink: &herald_kafka::KafkaSink,
+    batch: usize,
+    ends: &[u64],
+    mut between: impl FnMut(usize),
+) -> Result<Handled, herald::TransportError> {
+    let expected: Vec<(TopicPartition, u64)> = ends
+        .iter()
+        .enumerate()
+        .filter(|(_, end)| **end > 0)
+        .map(|(p, end)| {
+            (
+                TopicPartition {
+                    topic: Arc::from("in"),
+                    partition: p as u32,
+                },
+                *end,
+            )
+        })
+        .collect();
+    let mut handled = Handled::default();
+    let mut polls = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while source.transaction_offsets() != expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not committed in 30 s: {:?} of {expected:?}",
+            source.transaction_offsets()
+        );
+        let Ok(polled) = tokio::time::timeout(Duration::from_millis(200), source.poll(batch)).await
+        else {
+            continue;
+        };
+        let records = polled?;
+        // The records of a poll are void if their partition was reported lost after it.
+        let revoked = source.take_revoked();
+        handled.revoked.extend(revoked.iter().cloned());
+        let mut offsets: Vec<(TopicPartition, u64)> = Vec::new();
+        for r in records {
+            let tp = TopicPartition {
+                topic: Arc::from(r.topic()),
+                partition: r.partition(),
+            };
+            if revoked.contains(&tp) {
+                continue;
+            }
+            handled.records.push((r.partition(), r.offset()));
+            let key = std::str::from_utf8(r.key().unwrap()).unwrap();
+            sink.produce(raw("out", key, r.payload())).await?;
+            offsets.retain(|(t, _)| *t != tp);
+            offsets.push((tp, r.offset() + 1));
+        }
+        if offsets.is_empty() {
+            continue;
+        }
+        polls += 1;
+        between(polls);
+        source.commit(&offsets).await?;
+    }
+    Ok(handled)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_aborted_transaction_stops_the_member_and_the_next_one_starts_over() {
+async fn an_aborted_transaction_rewinds_the_member_in_place() {
     let c = cluster(&[("in", 2), ("out", 2)]);
     let plain = Kafka::new(c.config()).unwrap();
-    for i in 0..20u8 {
-        plain
-            .sink()
-            .produce(raw("in", &format!("k{i}"), &[i]))
+    let ends = produce_counted(&plain, "in", 20, 2).await;
+
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    let mut source = kafka.subscribe("g", &["in"]).unwrap();
+    let sink = kafka.sink_for(&source);
+    // A transaction per poll of 3 records; the third one fails to add its offsets (an abortable error).
+    let handled = work_until_committed(&mut source, &sink, 3, &ends, |polls| {
+        if polls == 3 {
+            c.mock.request_errors(
+                RDKafkaApiKey::AddOffsetsToTxn,
+                &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+            );
+        }
+    })
+    .await
+    .expect("the member rewinds instead of stopping");
+
+    // The same member went on: one transaction aborted, the later ones committed, and they hold every input.
+    let (committed, aborted) = kafka.transactions();
+    assert_eq!(aborted, 1);
+    assert!(committed >= 3, "{committed} transactions committed");
+    let revoked: HashSet<u32> = handled.revoked.iter().map(|tp| tp.partition).collect();
+    assert!(
+        !revoked.is_empty(),
+        "the aborted transaction's partitions were reported void"
+    );
+    let mut again = 0;
+    for (p, end) in ends.iter().enumerate() {
+        let seq: Vec<u64> = handled
+            .records
+            .iter()
+            .filter(|(q, _)| *q as usize == p)
+            .map(|(_, o)| *o)
+            .collect();
+        let Some(drop) = seq.windows(2).position(|w| w[1] <= w[0]) else {
+            // Untouched by the abort: every record once, in order.
+            assert!(!revoked.contains(&(p as u32)), "partition {p}: {seq:?}");
+            assert_eq!(seq, (0..*end).collect::<Vec<_>>(), "partition {p}");
+            continue;
+        };
+        // Rewound once, to the first record of it the aborted transaction held: the records up to the abort,
+        // then again from there to the end.
+        assert!(revoked.contains(&(p as u32)), "partition {p}: {seq:?}");
+        let (before, after) = seq.split_at(drop + 1);
+        assert_eq!(
+            before,
+            (0..before.len() as u64).collect::<Vec<_>>(),
+            "partition {p}"
+        );
+        assert_eq!(after, (after[0]..*end).collect::<Vec<_>>(), "partition {p}");
+        again += before.len() - after[0] as usize;
+    }
+    // The aborted transaction held the third poll: at most 3 records, each handed out twice.
+    assert!(
+        (1..=3).contains(&again),
+        "{again} redelivered: {:?}",
+        handled.records
+    );
+    assert_eq!(handled.records.len(), 20 + again);
+    sink.flush().await.unwrap();
+    drop(source);
+    // Both tries wrote their outputs; Kafka hides the aborted ones from read_committed readers.
+    let everything = c.read("out", 20 + again, Duration::ZERO, true);
+    assert_eq!(everything.len(), 20 + again);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fenced_member_stops_and_a_new_one_resumes() {
+    let c = cluster(&[("in", 2), ("out", 2)]);
+    let plain = Kafka::new(c.config()).unwrap();
+    let ends = produce_counted(&plain, "in", 20, 2).await;
+
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    let mut source = kafka.subscribe("g", &["in"]).unwrap();
+    let sink = kafka.sink_for(&source);
+    // Another producer with the member's transactional id started (a restarted process would), and the broker
+    // answers the member's next transactional request as a fencing broker does. (The mock broker does not fence by
+    // itself: it gives every InitProducerId a new producer id.) librdkafka treats it as fatal.
+    c.mock.request_errors(
+        RDKafkaApiKey::AddOffsetsToTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH],
+    );
+    let mut records = Vec::new();
+    while records.is_empty() {
+        records = source.poll(100).await.unwrap();
+    }
+    let mut offsets: Vec<(TopicPartition, u64)> = Vec::new();
+    let mut produced = Vec::new();
+    for r in &records {
+        let key = std::str::from_utf8(r.key().unwrap()).unwrap();
+        produced.push(sink.produce(raw("out", key, r.payload())).await);
+        let tp = TopicPartition {
+            topic: Arc::from(r.topic()),
+            partition: r.partition(),
+        };
+        offsets.retain(|(t, _)| *t != tp);
+        offsets.push((tp, r.offset() + 1));
+    }
+    // Whatever the producer said of its outputs, the transaction cannot commit, and the member stops for good.
+    let err = source
+        .commit(&offsets)
+        .await
+        .expect_err("a fenced member cannot commit");
+    assert!(err.to_string().contains("the member stops"), "{err}");
+    let again = source.poll(100).await.expect_err("the member stopped");
+    assert!(again.to_string().contains("the member stops"), "{again}");
+    assert_eq!(kafka.transactions(), (0, 0), "nothing committed or aborted");
+    assert!(produced.iter().all(Result::is_ok), "{produced:?}");
+    drop(source);
+
+    // A new member resumes from the group's committed offsets and commits everything.
+    let retry = Kafka::new(exactly_once(&c)).unwrap();
+    let mut source = retry.subscribe("g", &["in"]).unwrap();
+    let sink = retry.sink_for(&source);
+    let handled = work_until_committed(&mut source, &sink, 5, &ends, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(handled.records.len(), 20);
+    assert_eq!(retry.transactions().1, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payments_worker_rewinds_after_an_aborted_transaction_and_finishes() {
+    let c = shop_cluster();
+    let plain = Kafka::new(c.config()).unwrap();
+    let publisher = Publisher::new(plain.sink());
+    for i in 0..300 {
+        publisher
+            .publish(&order(&format!("o-{i}"), 100, cards::OK))
             .await
             .unwrap();
     }
-
-    // One member reads everything and produces an output per record; returns the first offset seen per partition.
-    async fn work(kafka: &Kafka) -> Result<Vec<(u32, u64)>, herald::TransportError> {
-        let mut source = kafka.subscribe("g", &["in"])?;
-        let sink = kafka.sink_for(&source);
-        let mut firsts = Vec::new();
-        let mut done = 0;
-        while done < 20 {
-            let records = source.poll(100).await?;
-            let mut offsets = Vec::new();
-            for r in records {
-                if !firsts.iter().any(|(p, _)| *p == r.partition()) {
-                    firsts.push((r.partition(), r.offset()));
-                }
-                let key = std::str::from_utf8(r.key().unwrap()).unwrap();
-                sink.produce(raw("out", key, r.payload())).await?;
-                offsets.push((
-                    TopicPartition {
-                        topic: Arc::from(r.topic()),
-                        partition: r.partition(),
-                    },
-                    r.offset() + 1,
-                ));
-                done += 1;
-            }
-            source.commit(&offsets).await?;
-        }
-        sink.flush().await?;
-        firsts.sort();
-        Ok(firsts)
-    }
-
+    // The third transaction fails to add its offsets (an abortable error); the ones around it succeed.
     c.mock.request_errors(
         RDKafkaApiKey::AddOffsetsToTxn,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+        &[
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
+        ],
     );
-    let failing = Kafka::new(exactly_once(&c)).unwrap();
-    let err = work(&failing).await.unwrap_err();
-    assert!(err.to_string().contains("aborted"), "{err}");
-    assert_eq!(failing.transactions(), (0, 1));
-    drop(failing);
-    assert_eq!(c.committed("g", "in", 2), [None, None]);
-
-    // A new member (the same transactional id, fencing the old one) starts over from the committed offsets.
-    let retry = Kafka::new(exactly_once(&c)).unwrap();
-    assert_eq!(work(&retry).await.unwrap(), [(0, 0), (1, 0)]);
-    let (committed, aborted) = retry.transactions();
-    assert!(committed >= 1 && aborted == 0, "{committed} {aborted}");
-    drop(retry);
-    // Both attempts wrote their outputs; Kafka hides the aborted ones from read_committed consumers.
-    let everything = c.read("out", 21, Duration::ZERO, true);
-    assert!(everything.len() > 20);
+    let kafka = Kafka::new(exactly_once(&c)).unwrap();
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    // Every order is captured (the mock broker shows aborted outputs too: read them all, the second tries included).
+    let mut expected = 300;
+    loop {
+        let captured = c.read("payments.captured", expected, Duration::ZERO, true);
+        if count_by_key(&captured).len() == 300 {
+            break;
+        }
+        expected = captured.len() + 1;
+    }
+    common::eventually("the worker commits after the abort", || {
+        let (committed, aborted) = kafka.transactions();
+        aborted == 1 && committed >= 3
+    })
+    .await;
+    // The member did not stop: it handled the aborted transaction's records a second time.
+    let report = running
+        .shutdown()
+        .await
+        .expect("the member rewound in place");
+    let w = report.worker("shop.workers.v1.PaymentsWorker").unwrap();
+    assert!(w.processed > 300, "{} processed", w.processed);
+    // One output per handling: the first tries (aborted, which the mock broker does not hide) and the second ones.
+    let processed = usize::try_from(w.processed).unwrap();
+    assert_eq!(
+        c.read("payments.captured", processed, SETTLE, true).len(),
+        processed
+    );
+    assert_eq!(
+        w.revoked, 0,
+        "no record was waiting when the transaction aborted"
+    );
+    assert_eq!(w.dead_lettered, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

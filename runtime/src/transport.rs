@@ -79,7 +79,10 @@ pub trait Source: Send + 'static {
     /// again is reported, and its records come again from the committed offset). Every record of them handed out
     /// before this call is void: the caller must not start or commit those not started yet, and must forget what
     /// it knows of the partition (its last committed offset), since later records of it start a new ownership.
-    /// Sources hand out no record of a new ownership while a loss is not taken yet. The default reports none.
+    /// Sources hand out no record of a new ownership while a loss is not taken yet. A source may also report a
+    /// partition it keeps, as lost and regained at once, to void what it handed out and hand it out again: an
+    /// exactly-once Kafka member does so after an aborted transaction (it rewinds to the last committed one, and
+    /// only commits or aborts a transaction when nothing it handed out is still running). The default reports none.
     fn take_revoked(&mut self) -> Vec<TopicPartition> {
         Vec::new()
     }
