@@ -833,13 +833,10 @@ fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
 
 /// Copies a consumed message; header values that are not UTF-8 are read lossily.
 fn record_of(m: &BorrowedMessage<'_>) -> Record {
-    let mut headers = Headers::new();
-    if let Some(hs) = m.headers() {
-        for h in hs.iter() {
-            let value = h.value.map(String::from_utf8_lossy).unwrap_or_default();
-            headers.insert(h.key, value);
-        }
-    }
+    let headers = match m.headers() {
+        Some(hs) => Headers::from_raw(hs.iter().map(|h| (h.key, h.value.unwrap_or_default()))),
+        None => Headers::new(),
+    };
     Record::new(
         Arc::from(m.topic()),
         u32::try_from(m.partition()).unwrap_or_default(),
