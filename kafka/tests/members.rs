@@ -5,28 +5,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count_by_key, shop_cluster};
-use herald::{Publisher, Runner, Transport};
+use common::{count_by_key, publish_orders, shop_cluster};
+use herald::Runner;
 use herald_example_orders::Payments;
-use herald_example_orders::payments::cards;
 use herald_example_orders::workers::payments_worker::PaymentsWorkerRouter;
 use herald_kafka::Kafka;
-use shop_events::shop::orders::v1::OrderPlaced;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_run_as_two_members_handles_and_commits_every_record() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
-    let publisher = Publisher::new(kafka.sink());
-    for i in 0..200 {
-        let order = OrderPlaced {
-            order_id: format!("o-{i}"),
-            sku: "book".into(),
-            amount_cents: 100,
-            card: cards::OK.into(),
-        };
-        publisher.publish(&order).await.unwrap();
-    }
+    publish_orders(&kafka, 200).await;
     let running = Runner::new(kafka.clone())
         .worker_members(PaymentsWorkerRouter::new(Payments), 2)
         .start()

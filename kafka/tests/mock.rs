@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Cluster, cluster, count_by_key, shop_cluster};
+use common::{Cluster, cluster, count_by_key, publish_orders, shop_cluster};
 use herald::prost::Message;
 use herald::{
     Bytes, DeadLetter, Headers, OutRecord, Publisher, Runner, Sink, Source, TopicPartition,
@@ -306,13 +306,7 @@ async fn a_member_reports_the_partitions_a_rebalance_takes_away() {
 async fn a_runner_that_crashes_mid_batch_loses_nothing() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
-    let publisher = Publisher::new(kafka.sink());
-    for i in 0..200 {
-        publisher
-            .publish(&order(&format!("o-{i}"), 100, cards::OK))
-            .await
-            .unwrap();
-    }
+    publish_orders(&kafka, 200).await;
     let running = Runner::new(kafka.clone())
         .worker(PaymentsWorkerRouter::new(Payments))
         .start()
@@ -341,13 +335,7 @@ async fn a_runner_that_crashes_mid_batch_loses_nothing() {
 async fn a_rebalance_in_the_middle_loses_nothing() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
-    let publisher = Publisher::new(kafka.sink());
-    for i in 0..150 {
-        publisher
-            .publish(&order(&format!("o-{i}"), 100, cards::OK))
-            .await
-            .unwrap();
-    }
+    publish_orders(&kafka, 150).await;
     let first = Runner::new(kafka.clone())
         .worker(PaymentsWorkerRouter::new(Payments))
         .start()
@@ -360,6 +348,7 @@ async fn a_rebalance_in_the_middle_loses_nothing() {
         .unwrap();
     // The mock broker completes the rebalance within its session timeout minus a second.
     tokio::time::sleep(Duration::from_millis(4_500)).await;
+    let publisher = Publisher::new(kafka.sink());
     for i in 150..300 {
         publisher
             .publish(&order(&format!("o-{i}"), 100, cards::OK))
@@ -691,13 +680,7 @@ async fn a_fenced_member_stops_and_a_new_one_resumes() {
 async fn the_payments_worker_rewinds_after_an_aborted_transaction_and_finishes() {
     let c = shop_cluster();
     let plain = Kafka::new(c.config()).unwrap();
-    let publisher = Publisher::new(plain.sink());
-    for i in 0..300 {
-        publisher
-            .publish(&order(&format!("o-{i}"), 100, cards::OK))
-            .await
-            .unwrap();
-    }
+    publish_orders(&plain, 300).await;
     // The third transaction fails to add its offsets (an abortable error); the ones around it succeed.
     c.mock.request_errors(
         RDKafkaApiKey::AddOffsetsToTxn,
@@ -787,13 +770,7 @@ async fn each_member_gets_its_own_transactional_producer_whatever_the_order() {
 async fn the_payments_worker_commits_transactions_only_between_records() {
     let c = shop_cluster();
     let plain = Kafka::new(c.config()).unwrap();
-    let publisher = Publisher::new(plain.sink());
-    for i in 0..300 {
-        publisher
-            .publish(&order(&format!("o-{i}"), 100, cards::OK))
-            .await
-            .unwrap();
-    }
+    publish_orders(&plain, 300).await;
     // A transaction per batch of records: the source stops handing out records at once.
     let kafka = Kafka::new(exactly_once(&c)).unwrap();
     assert!(kafka.exactly_once());

@@ -187,3 +187,18 @@ pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Publishes `n` accepted orders `o-0`, `o-1`, ... (100 cents each) through `kafka`'s shared producer.
+pub async fn publish_orders(kafka: &herald_kafka::Kafka, n: usize) {
+    use herald::Transport;
+    let publisher = herald::Publisher::new(kafka.sink());
+    for i in 0..n {
+        let order = shop_events::shop::orders::v1::OrderPlaced {
+            order_id: format!("o-{i}"),
+            sku: "book".into(),
+            amount_cents: 100,
+            card: herald_example_orders::payments::cards::OK.into(),
+        };
+        publisher.publish(&order).await.unwrap();
+    }
+}
