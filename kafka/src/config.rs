@@ -16,7 +16,7 @@ pub const ENV_PREFIX: &str = "HERALD_KAFKA_";
 ///
 /// Herald sets, and a property given here overrides (except `enable.auto.commit`, always `false`):
 /// * consumers: `enable.auto.commit=false`, `enable.auto.offset.store=false`, `auto.offset.reset=earliest`;
-/// * producers: `partitioner=murmur2_random` (keyed records land where Java clients put them), `linger.ms=0` (the runner awaits each delivery; librdkafka still batches what queues up meanwhile),
+/// * producers: `partitioner=murmur2_random` (keyed records land where Java clients put them), `linger.ms=0` (a record's commit waits for its outputs' deliveries; librdkafka still batches what queues up meanwhile),
 ///   `enable.idempotence=true`.
 ///
 /// Setting `transactional.id` turns on exactly-once (see [`Kafka`](crate::Kafka)).

@@ -4,11 +4,9 @@
 use herald::confluent::{
     Confluent, ConfluentSink, ConfluentSource, RegistryClient, RegistryConfig, SubjectNameStrategy,
 };
-use herald::{
-    Delivery, OutRecord, Record, Sink, Source, TopicPartition, Transport, TransportError,
-};
+use herald::{OutRecord, Record, Sink, Source, TopicPartition, Transport, TransportError};
 
-use crate::{Kafka, KafkaConfig, KafkaError, KafkaSink, KafkaSource};
+use crate::{Kafka, KafkaConfig, KafkaError, KafkaReceipt, KafkaSink, KafkaSource};
 
 /// The registry's URL; setting it turns the Confluent wire format on.
 pub const REGISTRY_URL: &str = "HERALD_REGISTRY_URL";
@@ -173,10 +171,12 @@ impl Source for KafkaTransportSource {
 }
 
 impl Sink for KafkaTransportSink {
-    async fn produce(&self, record: OutRecord) -> Result<Delivery, TransportError> {
+    type Receipt = KafkaReceipt;
+
+    async fn send(&self, record: OutRecord) -> Result<KafkaReceipt, TransportError> {
         match self {
-            KafkaTransportSink::Plain(s) => s.produce(record).await,
-            KafkaTransportSink::Registry(s) => s.produce(record).await,
+            KafkaTransportSink::Plain(s) => s.send(record).await,
+            KafkaTransportSink::Registry(s) => s.send(record).await,
         }
     }
 

@@ -30,7 +30,7 @@ pub use env::{
     REGISTRY_PASSWORD, REGISTRY_SUBJECTS, REGISTRY_URL, REGISTRY_USERNAME, from_env, from_vars,
 };
 pub use rdkafka;
-pub use sink::KafkaSink;
+pub use sink::{KafkaReceipt, KafkaSink};
 pub use source::KafkaSource;
 
 /// A Kafka transport failure.

@@ -1,8 +1,12 @@
-//! [`KafkaSink`]: a producer whose `produce` resolves with the broker's delivery report and whose `flush` waits for
+//! [`KafkaSink`]: a producer whose `send` hands a record to librdkafka and returns a [`KafkaReceipt`] resolving with
+//! the broker's delivery report, and whose `flush` waits for
 //! exactly the records produced before it, without blocking the async runtime.
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use herald::{Delivery, OutRecord, Sink, TransportError};
@@ -172,7 +176,8 @@ impl KafkaSink {
         self.flight.len()
     }
 
-    async fn send(&self, record: OutRecord) -> Result<Delivery, KafkaError> {
+    /// Hands `record` to librdkafka; waits only while its queue is full.
+    async fn enqueue(&self, record: OutRecord) -> Result<KafkaReceipt, KafkaError> {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for (name, value) in record.headers.iter() {
             headers = headers.insert(Header {
@@ -191,7 +196,7 @@ impl KafkaSink {
         }
         loop {
             match self.producer.send(base) {
-                Ok(()) => break,
+                Ok(()) => return Ok(KafkaReceipt { delivered }),
                 Err((RdError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     base = back;
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -203,16 +208,37 @@ impl KafkaSink {
                 }
             }
         }
-        match delivered.await {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(KafkaError::Closed),
-        }
+    }
+}
+
+/// The delivery report of one record handed to a [`KafkaSink`]: resolves when the broker acknowledged the record
+/// (or librdkafka gave up on it after its own retries, within `message.timeout.ms`).
+#[derive(Debug)]
+pub struct KafkaReceipt {
+    delivered: oneshot::Receiver<Result<Delivery, RdError>>,
+}
+
+impl Future for KafkaReceipt {
+    type Output = Result<Delivery, TransportError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.delivered)
+            .poll(cx)
+            .map(|reply| match reply {
+                Ok(Ok(delivery)) => Ok(delivery),
+                Ok(Err(e)) => Err(KafkaError::from(e).into_transport()),
+                Err(_) => Err(KafkaError::Closed.into_transport()),
+            })
     }
 }
 
 impl Sink for KafkaSink {
-    async fn produce(&self, record: OutRecord) -> Result<Delivery, TransportError> {
-        self.send(record).await.map_err(KafkaError::into_transport)
+    type Receipt = KafkaReceipt;
+
+    async fn send(&self, record: OutRecord) -> Result<KafkaReceipt, TransportError> {
+        self.enqueue(record)
+            .await
+            .map_err(KafkaError::into_transport)
     }
 
     async fn flush(&self) -> Result<(), TransportError> {

@@ -521,8 +521,11 @@ pub struct MemorySink {
 }
 
 impl Sink for MemorySink {
-    async fn produce(&self, record: OutRecord) -> Result<Delivery, TransportError> {
-        Ok(self.bus.append(record))
+    /// Appending to the log is durable at once.
+    type Receipt = std::future::Ready<Result<Delivery, TransportError>>;
+
+    async fn send(&self, record: OutRecord) -> Result<Self::Receipt, TransportError> {
+        Ok(std::future::ready(Ok(self.bus.append(record))))
     }
 
     async fn flush(&self) -> Result<(), TransportError> {

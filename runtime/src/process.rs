@@ -1,7 +1,10 @@
 //! Handling one record, shared by the [`Runner`](crate::Runner) and the test harness: attempts with backoff,
 //! publishing the outputs with CloudEvents headers, and dead-lettering.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,11 +16,17 @@ use crate::spec::{RetryPolicy, WorkerSpec};
 use crate::transport::{Sink, TransportError};
 use crate::worker::{Context, DispatchError, HandlerError, Worker};
 
-/// How handling a record ended. In every case but `Fatal` the record may be committed.
+/// How handling a record ended. The record may be committed once `Handled`'s receipts resolve, at once in the other
+/// cases but `Fatal`.
 #[derive(Debug)]
-pub(crate) enum Outcome {
-    /// The handler succeeded and its outputs were published.
-    Done { emitted: usize, attempts: u32 },
+pub(crate) enum Outcome<R> {
+    /// The handler succeeded and its `emitted` outputs were handed to the sink, in order; each receipt, of those
+    /// not durable yet, resolves when its output is.
+    Handled {
+        attempts: u32,
+        emitted: usize,
+        receipts: Vec<R>,
+    },
     /// No handler consumes the record.
     Skipped,
     /// The record went to the dead-letter topic (or was dropped when the worker has none).
@@ -97,6 +106,19 @@ impl DeadLetter {
     }
 }
 
+/// `receipt` if its output is not durable yet; `None` if it is, the error if it failed already.
+fn pending<R>(mut receipt: R) -> Result<Option<R>, TransportError>
+where
+    R: Future<Output = Result<crate::transport::Delivery, TransportError>> + Unpin,
+{
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match Pin::new(&mut receipt).poll(&mut cx) {
+        Poll::Ready(Ok(_)) => Ok(None),
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(Some(receipt)),
+    }
+}
+
 /// A header of a record as a span field, looked up only when the span is recorded.
 struct HeaderField<'a>(&'a Record, &'static str);
 
@@ -126,7 +148,11 @@ impl<S: Sink> Processor<S> {
     }
 
     /// Handles `record` until it succeeds, is skipped or is dead-lettered, inside a `herald.process` span.
-    pub(crate) async fn process<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
+    pub(crate) async fn process<W: Worker>(
+        &self,
+        worker: &W,
+        record: Arc<Record>,
+    ) -> Outcome<S::Receipt> {
         let span = tracing::info_span!(
             "herald.process",
             messaging.system = "herald",
@@ -146,7 +172,7 @@ impl<S: Sink> Processor<S> {
         }
     }
 
-    async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome {
+    async fn attempts<W: Worker>(&self, worker: &W, record: Arc<Record>) -> Outcome<S::Receipt> {
         if let Some(reason) = record.headers().get(h::FRAME_ERROR) {
             tracing::error!("{reason}; dead-lettering");
             return match self.dead_letter(&record, "decode", reason, 1).await {
@@ -160,11 +186,12 @@ impl<S: Sink> Processor<S> {
             let ctx = Context::new(Arc::clone(&record), self.spec, attempt);
             let error = match worker.dispatch(&ctx, &record).await {
                 Ok(out) => match self.publish(&record, out).await {
-                    Ok(emitted) => {
+                    Ok((emitted, receipts)) => {
                         tracing::debug!(attempt, emitted, "handled");
-                        return Outcome::Done {
-                            emitted,
+                        return Outcome::Handled {
                             attempts: attempt,
+                            emitted,
+                            receipts,
                         };
                     }
                     // The outputs may be partly published: retrying can duplicate them (at least once).
@@ -203,20 +230,22 @@ impl<S: Sink> Processor<S> {
         }
     }
 
-    /// Publishes the outputs with headers derived from the input, then flushes.
+    /// Hands the outputs to the sink, in order, with headers derived from the input; returns how many, and the
+    /// receipts of those not durable yet (none with a sink whose records are durable at once: no allocation).
     async fn publish(
         &self,
         input: &Record,
         out: crate::worker::OutBuffer,
-    ) -> Result<usize, TransportError> {
-        if out.events.is_empty() {
-            return Ok(0);
+    ) -> Result<(usize, Vec<S::Receipt>), TransportError> {
+        let emitted = out.events.len();
+        let mut receipts = Vec::new();
+        if emitted == 0 {
+            return Ok((0, receipts));
         }
         let ih = input.headers();
         let causation = ih.value(h::CE_ID);
         let correlation = ih.value(h::CORRELATION_ID).or(causation);
         let parent = ih.value(h::TRACEPARENT).map(Value::as_bytes);
-        let n = out.events.len();
         let source = Value::Static(self.spec.name);
         for e in out.events {
             let headers = event_headers(
@@ -226,8 +255,9 @@ impl<S: Sink> Processor<S> {
                 causation,
                 parent,
             );
-            self.sink
-                .produce(OutRecord {
+            let receipt = self
+                .sink
+                .send(OutRecord {
                     topic: e.topic.to_string(),
                     key: e.key,
                     headers,
@@ -235,9 +265,11 @@ impl<S: Sink> Processor<S> {
                     schema: Some(e.schema),
                 })
                 .await?;
+            if let Some(receipt) = pending(receipt)? {
+                receipts.push(receipt);
+            }
         }
-        self.sink.flush().await?;
-        Ok(n)
+        Ok((emitted, receipts))
     }
 
     /// Sends `record` to the worker's dead-letter topic with the `herald-dlq-*` headers; without one, logs it.
@@ -275,7 +307,7 @@ impl<S: Sink> Processor<S> {
                 payload: record.original_payload().clone(),
                 schema: None,
             })
-            .await?;
-        self.sink.flush().await
+            .await
+            .map(drop)
     }
 }

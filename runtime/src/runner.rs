@@ -1,5 +1,10 @@
 //! The [`Runner`]: one consumer-group member per worker, records dispatched in ordering lanes with bounded
-//! concurrency, outputs flushed before the input is committed, and graceful shutdown.
+//! concurrency, an input committed only once its outputs are durable, and graceful shutdown.
+//!
+//! A record's handler hands its outputs to the producer in order and returns; its slot and its lane are then free
+//! for the next records while the outputs are on their way ([`Runner::max_unacknowledged`] bounds how many wait),
+//! and the record is committed when all its outputs are acknowledged. An output the producer gives up on stops the
+//! member, leaving that record and every later one uncommitted, to be delivered again in order.
 //!
 //! Each member is one tokio task that polls its records' futures itself ([`Slots`], reused from record to record), with no task per
 //! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
@@ -9,9 +14,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-
+use std::pin::Pin;
 use std::sync::Arc;
-
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -23,7 +28,7 @@ use crate::process::{Outcome, Processor};
 use crate::record::Record;
 use crate::slots::Slots;
 use crate::spec::{Ordering, WorkerSpec};
-use crate::transport::{Sink, Source, TopicPartition, Transport, TransportError};
+use crate::transport::{Delivery, Sink, Source, TopicPartition, Transport, TransportError};
 use crate::worker::Worker;
 
 /// Why a runner stopped with an error.
@@ -111,8 +116,15 @@ impl RunReport {
 pub struct Runner<T: Transport> {
     transport: T,
     workers: Vec<Box<dyn Launch<T>>>,
+    settings: Settings,
+}
+
+/// How the runner's members behave, the same for every worker.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
     drain_timeout: Duration,
     backoff: bool,
+    max_unacknowledged: usize,
 }
 
 impl<T: Transport> std::fmt::Debug for Runner<T> {
@@ -126,19 +138,24 @@ impl<T: Transport> std::fmt::Debug for Runner<T> {
                     .map(|w| w.spec().name)
                     .collect::<Vec<_>>(),
             )
-            .field("drain_timeout", &self.drain_timeout)
+            .field("drain_timeout", &self.settings.drain_timeout)
+            .field("max_unacknowledged", &self.settings.max_unacknowledged)
             .finish_non_exhaustive()
     }
 }
 
 impl<T: Transport> Runner<T> {
-    /// A runner with no workers yet, a 30 s drain timeout and real backoff delays.
+    /// A runner with no workers yet, a 30 s drain timeout, real backoff delays and up to 1,024 handled records per
+    /// member awaiting the delivery of their outputs.
     pub fn new(transport: T) -> Runner<T> {
         Runner {
             transport,
             workers: Vec::new(),
-            drain_timeout: Duration::from_secs(30),
-            backoff: true,
+            settings: Settings {
+                drain_timeout: Duration::from_secs(30),
+                backoff: true,
+                max_unacknowledged: 1_024,
+            },
         }
     }
 
@@ -161,13 +178,23 @@ impl<T: Transport> Runner<T> {
 
     /// How long shutdown waits for running handlers before abandoning them (they are redelivered later).
     pub fn drain_timeout(mut self, timeout: Duration) -> Runner<T> {
-        self.drain_timeout = timeout;
+        self.settings.drain_timeout = timeout;
         self
     }
 
     /// Retries at once instead of after the backoff delay (for tests and simulations).
     pub fn without_backoff(mut self) -> Runner<T> {
-        self.backoff = false;
+        self.settings.backoff = false;
+        self
+    }
+
+    /// How many records per member may wait for the delivery of their outputs once their handler returned
+    /// (at least 1; default 1,024). A handler's outputs are handed to the producer in order and the handler's
+    /// slot (of the worker's `max_in_flight`) and ordering lane are free at once, so the next records run while
+    /// the outputs are on their way; the record itself is committed only when all its outputs are durable. When
+    /// this many wait, the member takes no new records until some are acknowledged.
+    pub fn max_unacknowledged(mut self, records: usize) -> Runner<T> {
+        self.settings.max_unacknowledged = records.max(1);
         self
     }
 
@@ -177,12 +204,7 @@ impl<T: Transport> Runner<T> {
         let mut tasks = Vec::new();
         for worker in self.workers {
             let name = worker.spec().name;
-            let members = worker.launch(
-                &self.transport,
-                stop_rx.clone(),
-                self.drain_timeout,
-                self.backoff,
-            )?;
+            let members = worker.launch(&self.transport, stop_rx.clone(), self.settings)?;
             tasks.extend(members.into_iter().map(|task| (name, task)));
         }
         Ok(Running { stop, tasks })
@@ -234,8 +256,7 @@ trait Launch<T: Transport>: Send + Sync {
         self: Box<Self>,
         transport: &T,
         stop: watch::Receiver<bool>,
-        drain_timeout: Duration,
-        backoff: bool,
+        settings: Settings,
     ) -> Result<Vec<MemberTask>, RunError>;
 }
 
@@ -255,8 +276,7 @@ impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
         self: Box<Self>,
         transport: &T,
         stop: watch::Receiver<bool>,
-        drain_timeout: Duration,
-        backoff: bool,
+        settings: Settings,
     ) -> Result<Vec<MemberTask>, RunError> {
         let spec = self.worker.spec();
         let topics = spec.topics();
@@ -275,10 +295,11 @@ impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
             let sink = transport.sink_for(&source);
             let member = Member::new(
                 source,
-                Processor::new(sink, spec, backoff),
+                Processor::new(sink, spec, settings.backoff),
                 Arc::clone(&self.worker),
                 spec,
                 handle::<T::Sink, W>,
+                settings.max_unacknowledged,
             );
             let span = tracing::info_span!(
                 "herald.worker",
@@ -287,7 +308,9 @@ impl<T: Transport, W: Worker> Launch<T> for Launcher<W> {
                 member = index
             );
             tasks.push(tokio::spawn(
-                member.run(stop.clone(), drain_timeout).instrument(span),
+                member
+                    .run(stop.clone(), settings.drain_timeout)
+                    .instrument(span),
             ));
         }
         Ok(tasks)
@@ -468,19 +491,19 @@ impl Track {
         self.dirty = true;
     }
 
-    /// The lowest offset not finished yet: everything before it was handled and its outputs flushed.
+    /// The lowest offset not finished yet: everything before it was handled and its outputs are durable.
     fn next_to_commit(&self) -> u64 {
         self.pending.front().map_or(self.high, |e| e.0)
     }
 }
 
-/// A finished record: its lane, the epoch of its track when it started, and its outcome, or `None` when the
-/// handler panicked.
-struct Finished {
+/// A record whose handling finished: its lane, the epoch of its track when it started, and its outcome, or `None`
+/// when the handler panicked.
+struct Finished<R> {
     record: Arc<Record>,
     lane: Lane,
     epoch: u64,
-    outcome: Option<Outcome>,
+    outcome: Option<Outcome<R>>,
 }
 
 /// Handles one record; the member's task polls the future (it gets no task of its own). A panic in the handler
@@ -491,7 +514,7 @@ async fn handle<K: Sink, W: Worker>(
     record: Arc<Record>,
     lane: Lane,
     epoch: u64,
-) -> Finished {
+) -> Finished<K::Receipt> {
     let outcome = AssertUnwindSafe(processor.process(&*worker, Arc::clone(&record)))
         .catch_unwind()
         .await
@@ -507,17 +530,64 @@ async fn handle<K: Sink, W: Worker>(
 /// How the member makes the future that handles a record: [`handle`], whose future type has no name.
 type Handler<K, W, F> = fn(Arc<Processor<K>>, Arc<W>, Arc<Record>, Lane, u64) -> F;
 
+/// A handled record waiting for the delivery of its outputs (their receipts).
+struct Acks<R> {
+    /// The record and the epoch of its track when it started; taken when the future completes.
+    record: Option<(Arc<Record>, u64)>,
+    emitted: usize,
+    receipts: Vec<R>,
+}
+
+/// A handled record whose outputs are all durable (`Ok`), or one of which failed.
+struct Acked {
+    record: Arc<Record>,
+    epoch: u64,
+    emitted: usize,
+    result: Result<(), TransportError>,
+}
+
+impl<R: Future<Output = Result<Delivery, TransportError>> + Unpin> Future for Acks<R> {
+    type Output = Acked;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Acked> {
+        let this = self.get_mut();
+        let mut result = Ok(());
+        while let Some(last) = this.receipts.last_mut() {
+            match Pin::new(last).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(_)) => {
+                    this.receipts.pop();
+                }
+                Poll::Ready(Err(e)) => {
+                    result = Err(e);
+                    this.receipts.clear();
+                }
+            }
+        }
+        let (record, epoch) = this
+            .record
+            .take()
+            .expect("an acknowledged record is not polled again");
+        Poll::Ready(Acked {
+            record,
+            epoch,
+            emitted: this.emitted,
+            result,
+        })
+    }
+}
+
 /// How many finished records one wake-up of a member handles at most before committing.
 const FINISHED_BATCH: usize = 256;
 
-/// Waits for at least one record to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
-async fn finished<F: Future<Output = Finished>>(running: &mut Slots<F>) -> Vec<Finished> {
+/// Waits for at least one future to finish and returns every one finished by now (up to [`FINISHED_BATCH`]).
+async fn finished<F: Future>(running: &mut Slots<F>) -> Vec<F::Output> {
     std::future::poll_fn(|cx| running.poll_finished(cx, FINISHED_BATCH)).await
 }
 
 /// One worker's consumer-group member and its in-flight records. Records run concurrently inside the member's
 /// task: handing a record over to another task and back costs more than handling it.
-struct Member<S, K, W, F> {
+struct Member<S, K: Sink, W, F> {
     source: S,
     processor: Arc<Processor<K>>,
     worker: Arc<W>,
@@ -531,19 +601,26 @@ struct Member<S, K, W, F> {
     last_track: usize,
     /// Records waiting for their lane, per busy lane (a lane is busy while it is a key here).
     lanes: FxMap<Lane, VecDeque<Arc<Record>>>,
+    /// Records being handled.
     running: Slots<F>,
-    /// Records received and not finished.
-    outstanding: usize,
+    /// Handled records waiting for the delivery of their outputs.
+    acking: Slots<Acks<K::Receipt>>,
+    max_unacknowledged: usize,
+    /// Records received and not handled yet (waiting for their lane, or running).
+    unhandled: usize,
     report: WorkerReport,
 }
 
-impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<S, K, W, F> {
+impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + Send>
+    Member<S, K, W, F>
+{
     fn new(
         source: S,
         processor: Processor<K>,
         worker: Arc<W>,
         spec: &'static WorkerSpec,
         handle: Handler<K, W, F>,
+        max_unacknowledged: usize,
     ) -> Self {
         Member {
             source,
@@ -556,7 +633,9 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
             last_track: 0,
             lanes: FxMap::default(),
             running: Slots::new(),
-            outstanding: 0,
+            acking: Slots::new(),
+            max_unacknowledged,
+            unhandled: 0,
             report: WorkerReport {
                 worker: spec.name,
                 ..WorkerReport::default()
@@ -588,7 +667,15 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                     self.revoke();
                     self.commit().await?;
                 }
-                polled = self.source.poll(max - self.outstanding), if self.outstanding < max => {
+                acked = finished(&mut self.acking), if !self.acking.is_empty() => {
+                    for a in acked {
+                        self.acked(a)?;
+                    }
+                    self.revoke();
+                    self.commit().await?;
+                }
+                polled = self.source.poll(max - self.unhandled),
+                    if self.unhandled < max && self.acking.len() < self.max_unacknowledged => {
                     let records = polled.map_err(|source| RunError::Transport { worker: self.spec.name, source })?;
                     // Losses taken after the poll cover its records too.
                     let revoked = self.revoke();
@@ -602,11 +689,24 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                 }
             }
         }
-        tracing::info!(in_flight = self.outstanding, "draining");
+        tracing::info!(
+            in_flight = self.unhandled,
+            unacknowledged = self.acking.len(),
+            "draining"
+        );
         let drained = tokio::time::timeout(drain_timeout, async {
-            while !self.running.is_empty() {
-                for f in finished(&mut self.running).await {
-                    self.complete(f).await?;
+            while !self.running.is_empty() || !self.acking.is_empty() {
+                tokio::select! {
+                    done = finished(&mut self.running), if !self.running.is_empty() => {
+                        for f in done {
+                            self.complete(f).await?;
+                        }
+                    }
+                    acked = finished(&mut self.acking), if !self.acking.is_empty() => {
+                        for a in acked {
+                            self.acked(a)?;
+                        }
+                    }
                 }
                 self.commit().await?;
             }
@@ -616,13 +716,16 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         match drained {
             Ok(result) => result?,
             Err(_) => {
-                self.report.abandoned = self.outstanding as u64;
+                let abandoned = self.unhandled + self.acking.len();
+                self.report.abandoned = abandoned as u64;
                 tracing::warn!(
-                    abandoned = self.outstanding,
-                    "drain timeout: abandoning running handlers"
+                    abandoned,
+                    "drain timeout: abandoning running handlers and unacknowledged outputs"
                 );
-                // Cancels the running handlers; their records stay uncommitted.
+                // Cancels the running handlers; their records, and those whose outputs are not acknowledged, stay
+                // uncommitted.
                 self.running = Slots::new();
+                self.acking = Slots::new();
             }
         }
         self.processor
@@ -671,7 +774,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
     fn enqueue(&mut self, r: Arc<Record>) {
         let track = self.track_of(&r);
         self.tracks[track].received(r.offset());
-        self.outstanding += 1;
+        self.unhandled += 1;
         let lane = self.lane(track, &r);
         if matches!(lane, Lane::Free) {
             self.start(r, lane, track);
@@ -714,7 +817,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                 if let Lane::Partition(t) | Lane::Key(t, _) = lane
                     && *t == i
                 {
-                    self.outstanding -= waiting.len();
+                    self.unhandled -= waiting.len();
                     self.report.revoked += waiting.len() as u64;
                     waiting.clear();
                 }
@@ -741,18 +844,30 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
         }
     }
 
-    async fn complete(&mut self, done: Finished) -> Result<(), RunError> {
+    /// Takes a record whose handling finished: frees its lane, and finishes it, or, when its outputs are still on
+    /// their way, waits for their delivery ([`Member::acked`]).
+    async fn complete(&mut self, done: Finished<K::Receipt>) -> Result<(), RunError> {
         let Finished {
             record,
             lane,
             epoch,
             outcome,
         } = done;
+        // Outputs still on their way: how many the handler emitted, and the receipts of those not durable yet.
+        let mut pending = None;
         match outcome {
-            Some(Outcome::Done { emitted, attempts }) => {
-                self.report.processed += 1;
-                self.report.emitted += emitted as u64;
+            Some(Outcome::Handled {
+                attempts,
+                emitted,
+                receipts,
+            }) => {
                 self.report.retries += u64::from(attempts - 1);
+                if receipts.is_empty() {
+                    self.report.processed += 1;
+                    self.report.emitted += emitted as u64;
+                } else {
+                    pending = Some((emitted, receipts));
+                }
             }
             Some(Outcome::Skipped) => self.report.skipped += 1,
             Some(Outcome::DeadLettered { attempts }) => {
@@ -777,18 +892,52 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished> + Send> Member<
                 self.report.dead_lettered += 1;
             }
         }
-        self.outstanding -= 1;
+        self.unhandled -= 1;
+        // The outputs are with the producer, in order: the lane's next record may run (and emit after them).
         self.next_in_lane(lane);
-        let track = self.track_of(&record);
-        // A record started before its partition was revoked is not committed: the partition's offsets are gone.
-        if self.tracks[track].epoch == epoch {
-            self.tracks[track].finished(record.offset());
+        match pending {
+            None => self.finish(&record, epoch),
+            Some((emitted, receipts)) => self.acking.push(Acks {
+                record: Some((record, epoch)),
+                emitted,
+                receipts,
+            }),
         }
         Ok(())
     }
 
+    /// Takes a handled record whose outputs were delivered, and finishes it. An output that failed (the producer
+    /// gave up on it after its own retries) stops the member: later records of its lane may have run already, so
+    /// handling it again here would break their order; it and everything after it stay uncommitted and are
+    /// delivered again, in order, to the group's next member.
+    fn acked(&mut self, acked: Acked) -> Result<(), RunError> {
+        if let Err(source) = acked.result {
+            tracing::error!(
+                offset = acked.record.offset(),
+                "an output was not delivered: {source}"
+            );
+            return Err(RunError::Transport {
+                worker: self.spec.name,
+                source,
+            });
+        }
+        self.report.processed += 1;
+        self.report.emitted += acked.emitted as u64;
+        self.finish(&acked.record, acked.epoch);
+        Ok(())
+    }
+
+    /// Marks `record` finished in its partition's track, so that it may be committed.
+    fn finish(&mut self, record: &Record, epoch: u64) {
+        let track = self.track_of(record);
+        // A record started before its partition was revoked is not committed: the partition's offsets are gone.
+        if self.tracks[track].epoch == epoch {
+            self.tracks[track].finished(record.offset());
+        }
+    }
+
     /// Commits, for each partition with finished records, the lowest offset not finished yet: everything before it
-    /// was handled and its outputs flushed.
+    /// was handled and its outputs are durable.
     async fn commit(&mut self) -> Result<(), RunError> {
         let mut offsets = Vec::new();
         for track in &mut self.tracks {

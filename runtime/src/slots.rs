@@ -80,6 +80,11 @@ impl<F: Future> Slots<F> {
         self.running == 0
     }
 
+    /// The futures running.
+    pub(crate) fn len(&self) -> usize {
+        self.running
+    }
+
     /// Adds `future`; it is first polled by the next [`Slots::poll_finished`].
     pub(crate) fn push(&mut self, future: F) {
         let index = match self.free.pop() {

@@ -39,7 +39,9 @@ impl CaptureSink {
 }
 
 impl Sink for CaptureSink {
-    async fn produce(&self, record: OutRecord) -> Result<Delivery, TransportError> {
+    type Receipt = std::future::Ready<Result<Delivery, TransportError>>;
+
+    async fn send(&self, record: OutRecord) -> Result<Self::Receipt, TransportError> {
         let mut records = self
             .records
             .lock()
@@ -50,7 +52,7 @@ impl Sink for CaptureSink {
             offset: records.len() as u64,
         };
         records.push(record);
-        Ok(delivery)
+        Ok(std::future::ready(Ok(delivery)))
     }
 
     async fn flush(&self) -> Result<(), TransportError> {

@@ -1,5 +1,5 @@
 //! The transport abstraction: a [`Source`] of records for one consumer-group member (poll, commit, assignment) and
-//! a [`Sink`] that produces records (produce, flush).
+//! a [`Sink`] that produces records (send, returning a receipt of the delivery; produce; flush).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -90,11 +90,25 @@ pub trait Source: Send + 'static {
 
 /// A producer. Cheap to clone.
 pub trait Sink: Clone + Send + Sync + 'static {
-    /// Produces one record; it is partitioned by its key.
+    /// What [`send`](Sink::send) returns: resolves with the record's delivery once it is durable, or with the
+    /// error the producer gave up with.
+    type Receipt: Future<Output = Result<Delivery, TransportError>> + Send + Unpin + 'static;
+
+    /// Hands one record to the producer, partitioned by its key, and returns its receipt. Resolves as soon as the
+    /// producer holds the record (it waits only while the producer's queue is full). Records sent one after
+    /// another land on their partition in that order, so a caller may send the next before the last is durable.
+    fn send(
+        &self,
+        record: OutRecord,
+    ) -> impl Future<Output = Result<Self::Receipt, TransportError>> + Send;
+
+    /// Produces one record and waits until it is durable.
     fn produce(
         &self,
         record: OutRecord,
-    ) -> impl Future<Output = Result<Delivery, TransportError>> + Send;
+    ) -> impl Future<Output = Result<Delivery, TransportError>> + Send {
+        async move { self.send(record).await?.await }
+    }
 
     /// Waits until every record produced so far is durable.
     fn flush(&self) -> impl Future<Output = Result<(), TransportError>> + Send;

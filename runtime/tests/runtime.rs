@@ -660,3 +660,275 @@ fn each_record_is_handled_in_a_span_naming_its_event() {
     assert_eq!(span["herald.worker"], "test.Ticker");
     assert_eq!(span["messaging.message.offset"], "0");
 }
+
+/// A transport on a bus whose producer holds every record until the test delivers it (appends it to the bus and
+/// resolves its receipt) or fails it, and whose members publish each commit.
+#[derive(Clone)]
+struct Held {
+    bus: Bus,
+    state: Arc<HeldState>,
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<herald::Delivery, herald::TransportError>>;
+
+struct HeldState {
+    /// Records sent, in order, each with its receipt's sender until delivered or failed.
+    sent: Mutex<Vec<(herald::OutRecord, Option<Reply>)>>,
+    /// How many records were sent.
+    count: tokio::sync::watch::Sender<usize>,
+    /// The last offset committed (one partition).
+    committed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Held {
+    fn new(bus: &Bus) -> Held {
+        Held {
+            bus: bus.clone(),
+            state: Arc::new(HeldState {
+                sent: Mutex::default(),
+                count: tokio::sync::watch::channel(0).0,
+                committed: tokio::sync::watch::channel(0).0,
+            }),
+        }
+    }
+
+    async fn wait_sent(&self, n: usize) {
+        let mut rx = self.state.count.subscribe();
+        bounded(rx.wait_for(|c| *c >= n)).await.unwrap();
+    }
+
+    async fn wait_committed(&self, offset: u64) {
+        let mut rx = self.state.committed.subscribe();
+        bounded(rx.wait_for(|c| *c >= offset)).await.unwrap();
+    }
+
+    fn sent(&self) -> usize {
+        self.state.sent.lock().unwrap().len()
+    }
+
+    /// Delivers sent record `i`: it lands on the bus and its receipt resolves.
+    fn deliver(&self, i: usize) {
+        let (record, reply) = {
+            let mut sent = self.state.sent.lock().unwrap();
+            let (record, reply) = &mut sent[i];
+            (record.clone(), reply.take().expect("not settled yet"))
+        };
+        let _ = reply.send(Ok(self.bus.append(record)));
+    }
+
+    /// Fails sent record `i`, as a producer does when it gives up on a record.
+    fn fail(&self, i: usize) {
+        let reply = self.state.sent.lock().unwrap()[i]
+            .1
+            .take()
+            .expect("not settled yet");
+        let _ = reply.send(Err(herald::TransportError::Other(
+            "broker unreachable".into(),
+        )));
+    }
+}
+
+struct HeldReceipt(
+    tokio::sync::oneshot::Receiver<Result<herald::Delivery, herald::TransportError>>,
+);
+
+impl std::future::Future for HeldReceipt {
+    type Output = Result<herald::Delivery, herald::TransportError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(herald::TransportError::Closed)))
+    }
+}
+
+impl herald::Sink for Held {
+    type Receipt = HeldReceipt;
+
+    async fn send(&self, record: herald::OutRecord) -> Result<HeldReceipt, herald::TransportError> {
+        let (reply, receipt) = tokio::sync::oneshot::channel();
+        let n = {
+            let mut sent = self.state.sent.lock().unwrap();
+            sent.push((record, Some(reply)));
+            sent.len()
+        };
+        self.state.count.send_replace(n);
+        Ok(HeldReceipt(receipt))
+    }
+
+    async fn flush(&self) -> Result<(), herald::TransportError> {
+        Ok(())
+    }
+}
+
+struct HeldSource {
+    inner: herald::memory::MemorySource,
+    committed: tokio::sync::watch::Sender<u64>,
+}
+
+impl herald::Source for HeldSource {
+    async fn poll(&mut self, max: usize) -> Result<Vec<Arc<Record>>, herald::TransportError> {
+        self.inner.poll(max).await
+    }
+
+    async fn commit(
+        &mut self,
+        offsets: &[(herald::TopicPartition, u64)],
+    ) -> Result<(), herald::TransportError> {
+        self.inner.commit(offsets).await?;
+        for (_, o) in offsets {
+            self.committed.send_replace(*o);
+        }
+        Ok(())
+    }
+
+    fn assignment(&self) -> Vec<herald::TopicPartition> {
+        self.inner.assignment()
+    }
+
+    fn take_revoked(&mut self) -> Vec<herald::TopicPartition> {
+        self.inner.take_revoked()
+    }
+}
+
+impl herald::Transport for Held {
+    type Source = HeldSource;
+    type Sink = Held;
+
+    fn subscribe(
+        &self,
+        group: &str,
+        topics: &[&str],
+    ) -> Result<HeldSource, herald::TransportError> {
+        Ok(HeldSource {
+            inner: self.bus.subscribe(group, topics)?,
+            committed: self.state.committed.clone(),
+        })
+    }
+
+    fn sink(&self) -> Held {
+        self.clone()
+    }
+}
+
+/// Publishes ticks 0..n of key `k` on a one-partition bus.
+async fn ticks_of_one_key(n: u64) -> Bus {
+    let bus = Bus::with_partitions(1);
+    let publisher = Publisher::new(bus.sink());
+    for i in 0..n {
+        publisher.publish(&tick("k", i)).await.unwrap();
+    }
+    bus
+}
+
+#[tokio::test]
+async fn handlers_go_on_while_outputs_are_on_their_way_and_a_record_commits_once_they_land() {
+    static SPEC: WorkerSpec = spec("acks", Ordering::PerKey, 1, 1);
+    let bus = ticks_of_one_key(3).await;
+    let worker = Ticker::new(&SPEC);
+    let seen = Arc::clone(&worker.seen);
+    let held = Held::new(&bus);
+    let running = Runner::new(held.clone()).worker(worker).start().unwrap();
+    // One handler at a time, one key: each record ran after the one before handed over its output, not after it
+    // landed.
+    held.wait_sent(3).await;
+    let ns: Vec<u64> = seen.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    assert_eq!(ns, [0, 1, 2]);
+    assert_eq!(bus.committed("acks", "ticks", 0), 0, "nothing landed yet");
+
+    held.deliver(1);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        bus.committed("acks", "ticks", 0),
+        0,
+        "record 1 is not committed before record 0"
+    );
+    held.deliver(0);
+    held.wait_committed(2).await;
+    held.deliver(2);
+    held.wait_committed(3).await;
+    let report = running.shutdown().await.unwrap();
+    let w = report.worker("test.Ticker").unwrap();
+    assert_eq!((w.processed, w.emitted), (3, 3));
+    let mut outputs: Vec<u64> = bus
+        .records("tocks")
+        .iter()
+        .map(|r| Tock::decode(r.payload().clone()).unwrap().n)
+        .collect();
+    outputs.sort_unstable();
+    assert_eq!(outputs, [0, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_member_takes_no_records_while_max_unacknowledged_wait_for_delivery() {
+    static SPEC: WorkerSpec = spec("unacked", Ordering::PerKey, 1, 1);
+    let bus = ticks_of_one_key(3).await;
+    let worker = Ticker::new(&SPEC);
+    let calls = Arc::clone(&worker.calls);
+    let held = Held::new(&bus);
+    let running = Runner::new(held.clone())
+        .worker(worker)
+        .max_unacknowledged(2)
+        .start()
+        .unwrap();
+    held.wait_sent(2).await;
+    // On this one-threaded runtime the member runs while the test yields: it would handle record 2 now if it could.
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(calls.load(AO::SeqCst), 2);
+    assert_eq!(held.sent(), 2);
+    held.deliver(0);
+    held.wait_sent(3).await;
+    assert_eq!(calls.load(AO::SeqCst), 3);
+    held.deliver(1);
+    held.deliver(2);
+    held.wait_committed(3).await;
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_output_that_fails_delivery_stops_the_member_and_its_record_is_redelivered_in_order() {
+    static SPEC: WorkerSpec = spec("failed", Ordering::PerKey, 1, 3);
+    let bus = ticks_of_one_key(3).await;
+    let worker = Ticker::new(&SPEC);
+    let seen = Arc::clone(&worker.seen);
+    let held = Held::new(&bus);
+    let running = Runner::new(held.clone()).worker(worker).start().unwrap();
+    held.wait_sent(3).await;
+    held.deliver(0);
+    held.wait_committed(1).await;
+    // Record 2 ran already when record 1's output fails: handling 1 again now would put it after 2.
+    held.fail(1);
+    held.deliver(2);
+    let err = bounded(running.shutdown()).await.unwrap_err();
+    assert!(matches!(err, herald::RunError::Transport { .. }), "{err:?}");
+    assert!(err.to_string().contains("broker unreachable"), "{err}");
+    assert_eq!(
+        bus.committed("failed", "ticks", 0),
+        1,
+        "1 and 2 stay uncommitted"
+    );
+    assert_eq!(bus.members("failed"), 0, "the member left the group");
+
+    // The group's next member reads them again, in order.
+    let second = Ticker::new(&SPEC);
+    let seen_second = Arc::clone(&second.seen);
+    let running = Runner::new(bus.clone()).worker(second).start().unwrap();
+    bounded(bus.wait_caught_up(&["failed"])).await;
+    running.shutdown().await.unwrap();
+    let first: Vec<u64> = seen.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    let again: Vec<u64> = seen_second
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(first, [0, 1, 2]);
+    assert_eq!(again, [1, 2]);
+}

@@ -31,7 +31,7 @@ pub use strategy::SubjectNameStrategy;
 use crate::event::EventSchema;
 use crate::headers;
 use crate::record::{OutRecord, Record};
-use crate::transport::{Delivery, Sink, Source, TopicPartition, Transport, TransportError};
+use crate::transport::{Sink, Source, TopicPartition, Transport, TransportError};
 use crate::wire;
 
 /// A transport whose payloads are in the Confluent wire format, resolved through a schema registry.
@@ -337,7 +337,9 @@ impl<S: Sink> ConfluentSink<S> {
 }
 
 impl<S: Sink> Sink for ConfluentSink<S> {
-    async fn produce(&self, mut record: OutRecord) -> Result<Delivery, TransportError> {
+    type Receipt = S::Receipt;
+
+    async fn send(&self, mut record: OutRecord) -> Result<S::Receipt, TransportError> {
         if let Some(schema) = record.schema.take() {
             let id = self
                 .schema_id(&record.topic, schema)
@@ -348,7 +350,7 @@ impl<S: Sink> Sink for ConfluentSink<S> {
             framed.extend_from_slice(&record.payload);
             record.payload = framed.into();
         }
-        self.inner.produce(record).await
+        self.inner.send(record).await
     }
 
     async fn flush(&self) -> Result<(), TransportError> {
