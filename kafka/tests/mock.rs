@@ -1,6 +1,6 @@
 //! The Kafka transport against librdkafka's in-process mock cluster (the real Kafka protocol on localhost): keys and
 //! headers, the example's workers end to end, redelivery after a crash, a rebalance in the middle of a run, a poison
-//! record, backpressure, and exactly-once across an aborted transaction (rewound in place) and a fenced producer.
+//! record, an output the broker refuses, backpressure, and exactly-once across an aborted transaction (rewound in place) and a fenced producer.
 
 mod common;
 
@@ -329,6 +329,56 @@ async fn a_runner_that_crashes_mid_batch_loses_nothing() {
         .flatten()
         .sum();
     assert_eq!(committed, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_the_broker_refuses_stops_the_member_and_its_order_is_handled_again() {
+    let c = shop_cluster();
+    let kafka = Kafka::new(c.config()).unwrap();
+    publish_orders(&kafka, 50).await;
+    // The next produce request, the worker's first outputs, is refused for good (librdkafka does not retry it).
+    c.mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
+    );
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    // Later requests land: the refused one was answered before.
+    c.read("payments.captured", 1, Duration::ZERO, false);
+    let err = running
+        .shutdown()
+        .await
+        .expect_err("the member stops on an output it could not deliver");
+    assert!(
+        err.to_string().to_lowercase().contains("too large"),
+        "{err}"
+    );
+    let committed: i64 = c
+        .committed("payments", "orders.placed", 4)
+        .into_iter()
+        .flatten()
+        .sum();
+    assert!(
+        committed < 50,
+        "the refused outputs' orders are not committed"
+    );
+
+    // The group's next member handles them again; every order is captured, and all are committed.
+    let running = Runner::new(kafka.clone())
+        .worker(PaymentsWorkerRouter::new(Payments))
+        .start()
+        .unwrap();
+    let captured = c.read("payments.captured", 50, SETTLE, false);
+    assert_eq!(count_by_key(&captured).len(), 50, "every order is captured");
+    running.shutdown().await.unwrap();
+    let committed: i64 = c
+        .committed("payments", "orders.placed", 4)
+        .into_iter()
+        .flatten()
+        .sum();
+    assert_eq!(committed, 50);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
