@@ -1,6 +1,7 @@
 //! [`KafkaSource`]: one consumer-group member. A dedicated thread polls librdkafka, serves rebalances and fills a
-//! bounded buffer (pausing the partitions when it is full); the worker takes records from the buffer and commits
-//! exactly the offsets it finished.
+//! bounded buffer (when it is full, records stay in librdkafka's per-partition queues, which stop fetching when
+//! full: Kafka's own backpressure); the worker takes records from the buffer and commits exactly the offsets it
+//! finished.
 //!
 //! Rebalance policy: on revocation the source stops handing out records of the revoked partitions at once, then
 //! waits (up to [`KafkaConfig::revoke_drain_timeout`]) until every record of them already handed out is committed,
@@ -75,7 +76,7 @@ struct State {
     buffer: VecDeque<Record>,
     /// A fatal error, handed to the worker on its next poll or commit.
     failed: Option<String>,
-    /// Bumped by every assignment, which resets librdkafka's pause state.
+    /// Bumped by every assignment, which deactivates the partition queues split before it.
     assignments: u64,
     /// Exactly-once: offsets committed by the worker in the open transaction, and when it got its first record.
     txn_offsets: HashMap<TopicPartition, u64>,
