@@ -206,11 +206,7 @@ async fn the_example_workers_run_end_to_end_on_kafka() {
     assert_eq!(payments.dead_lettered, 1);
     assert_eq!(payments.retries, 1);
     // Everything the payments group read is committed.
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
+    let committed = c.committed_total("payments", "orders.placed", 4);
     assert_eq!(committed, 5);
 }
 
@@ -323,11 +319,7 @@ async fn a_runner_that_crashes_mid_batch_loses_nothing() {
     let counts = count_by_key(&captured);
     assert_eq!(counts.len(), 200, "every order is captured");
     running.shutdown().await.unwrap();
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
+    let committed = c.committed_total("payments", "orders.placed", 4);
     assert_eq!(committed, 200);
 }
 
@@ -355,11 +347,7 @@ async fn an_output_the_broker_refuses_stops_the_member_and_its_order_is_handled_
         err.to_string().to_lowercase().contains("too large"),
         "{err}"
     );
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
+    let committed = c.committed_total("payments", "orders.placed", 4);
     assert!(
         committed < 50,
         "the refused outputs' orders are not committed"
@@ -373,11 +361,7 @@ async fn an_output_the_broker_refuses_stops_the_member_and_its_order_is_handled_
     let captured = c.read("payments.captured", 50, SETTLE, false);
     assert_eq!(count_by_key(&captured).len(), 50, "every order is captured");
     running.shutdown().await.unwrap();
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
+    let committed = c.committed_total("payments", "orders.placed", 4);
     assert_eq!(committed, 50);
 }
 
@@ -424,11 +408,7 @@ async fn a_rebalance_in_the_middle_loses_nothing() {
     // Records are redelivered only if their commit did not land before the partition moved (the mock broker
     // refuses commits while the group rebalances); never more than the records read before the rebalance.
     assert!(duplicates <= 150, "{duplicates} duplicates: {counts:?}");
-    let committed: i64 = c
-        .committed("payments", "orders.placed", 4)
-        .into_iter()
-        .flatten()
-        .sum();
+    let committed = c.committed_total("payments", "orders.placed", 4);
     assert_eq!(committed, 300);
 }
 

@@ -814,24 +814,30 @@ impl herald::Transport for Held {
     }
 }
 
-/// Publishes ticks 0..n of key `k` on a one-partition bus.
-async fn ticks_of_one_key(n: u64) -> Bus {
+/// Publishes ticks 0..3 of key `k` on a one-partition bus and runs `worker` on it (as configured by `runner`) with
+/// its outputs held.
+async fn run_held(
+    worker: Ticker,
+    runner: impl FnOnce(Runner<Held>) -> Runner<Held>,
+) -> (Bus, Held, herald::Running) {
     let bus = Bus::with_partitions(1);
     let publisher = Publisher::new(bus.sink());
-    for i in 0..n {
+    for i in 0..3 {
         publisher.publish(&tick("k", i)).await.unwrap();
     }
-    bus
+    let held = Held::new(&bus);
+    let running = runner(Runner::new(held.clone()).worker(worker))
+        .start()
+        .unwrap();
+    (bus, held, running)
 }
 
 #[tokio::test]
 async fn handlers_go_on_while_outputs_are_on_their_way_and_a_record_commits_once_they_land() {
     static SPEC: WorkerSpec = spec("acks", Ordering::PerKey, 1, 1);
-    let bus = ticks_of_one_key(3).await;
     let worker = Ticker::new(&SPEC);
     let seen = Arc::clone(&worker.seen);
-    let held = Held::new(&bus);
-    let running = Runner::new(held.clone()).worker(worker).start().unwrap();
+    let (bus, held, running) = run_held(worker, |r| r).await;
     // One handler at a time, one key: each record ran after the one before handed over its output, not after it
     // landed.
     held.wait_sent(3).await;
@@ -867,15 +873,9 @@ async fn handlers_go_on_while_outputs_are_on_their_way_and_a_record_commits_once
 #[tokio::test]
 async fn a_member_takes_no_records_while_max_unacknowledged_wait_for_delivery() {
     static SPEC: WorkerSpec = spec("unacked", Ordering::PerKey, 1, 1);
-    let bus = ticks_of_one_key(3).await;
     let worker = Ticker::new(&SPEC);
     let calls = Arc::clone(&worker.calls);
-    let held = Held::new(&bus);
-    let running = Runner::new(held.clone())
-        .worker(worker)
-        .max_unacknowledged(2)
-        .start()
-        .unwrap();
+    let (_bus, held, running) = run_held(worker, |r| r.max_unacknowledged(2)).await;
     held.wait_sent(2).await;
     // On this one-threaded runtime the member runs while the test yields: it would handle record 2 now if it could.
     for _ in 0..100 {
@@ -895,11 +895,9 @@ async fn a_member_takes_no_records_while_max_unacknowledged_wait_for_delivery() 
 #[tokio::test]
 async fn an_output_that_fails_delivery_stops_the_member_and_its_record_is_redelivered_in_order() {
     static SPEC: WorkerSpec = spec("failed", Ordering::PerKey, 1, 3);
-    let bus = ticks_of_one_key(3).await;
     let worker = Ticker::new(&SPEC);
     let seen = Arc::clone(&worker.seen);
-    let held = Held::new(&bus);
-    let running = Runner::new(held.clone()).worker(worker).start().unwrap();
+    let (bus, held, running) = run_held(worker, |r| r).await;
     held.wait_sent(3).await;
     held.deliver(0);
     held.wait_committed(1).await;

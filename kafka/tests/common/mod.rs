@@ -141,6 +141,14 @@ impl Cluster {
         out
     }
 
+    /// The committed offsets of `group` on `topic`'s `partitions` partitions, summed (partitions without one count 0).
+    pub fn committed_total(&self, group: &str, topic: &str, partitions: i32) -> i64 {
+        self.committed(group, topic, partitions)
+            .into_iter()
+            .flatten()
+            .sum()
+    }
+
     /// The offsets `group` committed for `topic`'s partitions (`None` where it committed nothing).
     pub fn committed(&self, group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
         let consumer: BaseConsumer = ClientConfig::new()
