@@ -1,6 +1,6 @@
 //! The Kafka transport against librdkafka's in-process mock cluster (the real Kafka protocol on localhost): keys and
 //! headers, the example's workers end to end, redelivery after a crash, a rebalance in the middle of a run, a poison
-//! record, an output the broker refuses, backpressure, and exactly-once across an aborted transaction (rewound in place) and a fenced producer.
+//! record, an output the broker refuses (dead-lettered), backpressure, and exactly-once across an aborted transaction (rewound in place) and a fenced producer.
 
 mod common;
 
@@ -324,7 +324,7 @@ async fn a_runner_that_crashes_mid_batch_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_output_the_broker_refuses_stops_the_member_and_its_order_is_handled_again() {
+async fn an_order_whose_output_the_broker_refuses_is_dead_lettered_and_the_worker_goes_on() {
     let c = shop_cluster();
     let kafka = Kafka::new(c.config()).unwrap();
     publish_orders(&kafka, 50).await;
@@ -337,32 +337,31 @@ async fn an_output_the_broker_refuses_stops_the_member_and_its_order_is_handled_
         .worker(PaymentsWorkerRouter::new(Payments))
         .start()
         .unwrap();
-    // Later requests land: the refused one was answered before.
-    c.read("payments.captured", 1, Duration::ZERO, false);
-    let err = running
-        .shutdown()
-        .await
-        .expect_err("the member stops on an output it could not deliver");
+    common::eventually("every order is committed", || {
+        c.committed_total("payments", "orders.placed", 4) == 50
+    })
+    .await;
+    let report = running.shutdown().await.expect("the worker went on");
+    let w = report.worker("shop.workers.v1.PaymentsWorker").unwrap();
+    let refused = usize::try_from(w.dead_lettered).unwrap();
     assert!(
-        err.to_string().to_lowercase().contains("too large"),
-        "{err}"
+        refused >= 1,
+        "the refused request's orders are dead-lettered"
     );
-    let committed = c.committed_total("payments", "orders.placed", 4);
-    assert!(
-        committed < 50,
-        "the refused outputs' orders are not committed"
-    );
+    assert_eq!(w.processed + w.dead_lettered, 50, "{w:?}");
 
-    // The group's next member handles them again; every order is captured, and all are committed.
-    let running = Runner::new(kafka.clone())
-        .worker(PaymentsWorkerRouter::new(Payments))
-        .start()
-        .unwrap();
-    let captured = c.read("payments.captured", 50, SETTLE, false);
-    assert_eq!(count_by_key(&captured).len(), 50, "every order is captured");
-    running.shutdown().await.unwrap();
-    let committed = c.committed_total("payments", "orders.placed", 4);
-    assert_eq!(committed, 50);
+    let dead = c.read("payments.dlq", refused, SETTLE, false);
+    assert_eq!(dead.len(), refused);
+    let captured = c.read("payments.captured", 50 - refused, SETTLE, false);
+    let mut keys = count_by_key(&captured);
+    for d in &dead {
+        let d = DeadLetter::from_record(d).unwrap();
+        assert_eq!(d.error_kind, "delivery");
+        assert!(d.error.to_lowercase().contains("too large"), "{}", d.error);
+        let key = String::from_utf8(d.key.unwrap().to_vec()).unwrap();
+        assert!(keys.insert(key, 1).is_none(), "dead-lettered and captured");
+    }
+    assert_eq!(keys.len(), 50, "every order is captured or dead-lettered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

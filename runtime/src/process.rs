@@ -45,7 +45,8 @@ pub struct DeadLetter {
     pub original_offset: u64,
     /// The error of the last attempt.
     pub error: String,
-    /// `retryable` (attempts exhausted), `permanent`, `decode` or `panic`.
+    /// `retryable` (attempts exhausted), `permanent`, `decode`, `panic`, or `delivery` (the producer gave up on an
+    /// output after the handler returned).
     pub error_kind: String,
     pub attempts: u32,
     /// The worker that gave up.
@@ -255,7 +256,7 @@ impl<S: Sink> Processor<S> {
                 causation,
                 parent,
             );
-            let receipt = self
+            let sent = self
                 .sink
                 .send(OutRecord {
                     topic: e.topic.to_string(),
@@ -264,9 +265,19 @@ impl<S: Sink> Processor<S> {
                     payload: e.payload,
                     schema: Some(e.schema),
                 })
-                .await?;
-            if let Some(receipt) = pending(receipt)? {
-                receipts.push(receipt);
+                .await
+                .and_then(pending);
+            match sent {
+                Ok(Some(receipt)) => receipts.push(receipt),
+                Ok(None) => {}
+                Err(e) => {
+                    // The outputs handed over already are waited for, whatever becomes of them: a failed attempt
+                    // leaves nothing in flight behind it (an exactly-once transaction cannot commit while it has).
+                    for receipt in receipts {
+                        let _ = receipt.await;
+                    }
+                    return Err(e);
+                }
             }
         }
         Ok((emitted, receipts))

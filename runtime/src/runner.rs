@@ -3,8 +3,8 @@
 //!
 //! A record's handler hands its outputs to the producer in order and returns; its slot and its lane are then free
 //! for the next records while the outputs are on their way ([`Runner::max_unacknowledged`] bounds how many wait),
-//! and the record is committed when all its outputs are acknowledged. An output the producer gives up on stops the
-//! member, leaving that record and every later one uncommitted, to be delivered again in order.
+//! and the record is committed when all its outputs are acknowledged. A record with an output the producer gives up
+//! on is dead-lettered, not handled again (later records of its lane may have run already).
 //!
 //! Each member is one tokio task that polls its records' futures itself ([`Slots`], reused from record to record), with no task per
 //! record: handing a record to another task and back cost more than handling it. Handlers of one worker therefore
@@ -192,7 +192,8 @@ impl<T: Transport> Runner<T> {
     /// (at least 1; default 1,024). A handler's outputs are handed to the producer in order and the handler's
     /// slot (of the worker's `max_in_flight`) and ordering lane are free at once, so the next records run while
     /// the outputs are on their way; the record itself is committed only when all its outputs are durable. When
-    /// this many wait, the member takes no new records until some are acknowledged.
+    /// this many wait, the member takes no new records until some are acknowledged (the handlers running then
+    /// still finish, so up to `max_in_flight - 1` more may wait).
     pub fn max_unacknowledged(mut self, records: usize) -> Runner<T> {
         self.settings.max_unacknowledged = records.max(1);
         self
@@ -535,6 +536,8 @@ struct Acks<R> {
     /// The record and the epoch of its track when it started; taken when the future completes.
     record: Option<(Arc<Record>, u64)>,
     emitted: usize,
+    /// The attempts its handling took.
+    attempts: u32,
     receipts: Vec<R>,
 }
 
@@ -543,6 +546,7 @@ struct Acked {
     record: Arc<Record>,
     epoch: u64,
     emitted: usize,
+    attempts: u32,
     result: Result<(), TransportError>,
 }
 
@@ -572,6 +576,7 @@ impl<R: Future<Output = Result<Delivery, TransportError>> + Unpin> Future for Ac
             record,
             epoch,
             emitted: this.emitted,
+            attempts: this.attempts,
             result,
         })
     }
@@ -669,7 +674,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
                 }
                 acked = finished(&mut self.acking), if !self.acking.is_empty() => {
                     for a in acked {
-                        self.acked(a)?;
+                        self.acked(a).await?;
                     }
                     self.revoke();
                     self.commit().await?;
@@ -704,7 +709,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
                     }
                     acked = finished(&mut self.acking), if !self.acking.is_empty() => {
                         for a in acked {
-                            self.acked(a)?;
+                            self.acked(a).await?;
                         }
                     }
                 }
@@ -866,7 +871,7 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
                     self.report.processed += 1;
                     self.report.emitted += emitted as u64;
                 } else {
-                    pending = Some((emitted, receipts));
+                    pending = Some((emitted, attempts, receipts));
                 }
             }
             Some(Outcome::Skipped) => self.report.skipped += 1,
@@ -897,32 +902,41 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
         self.next_in_lane(lane);
         match pending {
             None => self.finish(&record, epoch),
-            Some((emitted, receipts)) => self.acking.push(Acks {
+            Some((emitted, attempts, receipts)) => self.acking.push(Acks {
                 record: Some((record, epoch)),
                 emitted,
+                attempts,
                 receipts,
             }),
         }
         Ok(())
     }
 
-    /// Takes a handled record whose outputs were delivered, and finishes it. An output that failed (the producer
-    /// gave up on it after its own retries) stops the member: later records of its lane may have run already, so
-    /// handling it again here would break their order; it and everything after it stay uncommitted and are
-    /// delivered again, in order, to the group's next member.
-    fn acked(&mut self, acked: Acked) -> Result<(), RunError> {
-        if let Err(source) = acked.result {
-            tracing::error!(
-                offset = acked.record.offset(),
-                "an output was not delivered: {source}"
-            );
-            return Err(RunError::Transport {
-                worker: self.spec.name,
-                source,
-            });
+    /// Takes a handled record whose outputs were delivered, and finishes it. When the producer gave up on one of
+    /// them (after its own retries), the record is dead-lettered (`delivery`) rather than handled again: later
+    /// records of its lane may have run already, and a second try would come after them. Only when the dead
+    /// letter fails too does the member stop, leaving the record and everything after it uncommitted.
+    async fn acked(&mut self, acked: Acked) -> Result<(), RunError> {
+        match &acked.result {
+            Ok(()) => {
+                self.report.processed += 1;
+                self.report.emitted += acked.emitted as u64;
+            }
+            Err(e) => {
+                tracing::error!(
+                    offset = acked.record.offset(),
+                    "an output was not delivered: {e}; dead-lettering"
+                );
+                self.processor
+                    .dead_letter(&acked.record, "delivery", &e.to_string(), acked.attempts)
+                    .await
+                    .map_err(|source| RunError::Transport {
+                        worker: self.spec.name,
+                        source,
+                    })?;
+                self.report.dead_lettered += 1;
+            }
         }
-        self.report.processed += 1;
-        self.report.emitted += acked.emitted as u64;
         self.finish(&acked.record, acked.epoch);
         Ok(())
     }

@@ -100,6 +100,8 @@ enum Mode {
     Retryable,
     Permanent,
     Panic,
+    /// Two Tocks per Tick.
+    Twice,
 }
 
 /// A worker that turns each Tick into a Tock, recording what it sees; hooks let tests block or fail it.
@@ -177,9 +179,15 @@ impl Worker for Ticker {
             Mode::Retryable => return Err(HandlerError::retryable("flaky dependency").into()),
             Mode::Permanent => return Err(HandlerError::permanent("invalid order").into()),
             Mode::Panic if tick.n == 0 => panic!("handler bug"),
-            Mode::Panic => {}
+            Mode::Panic | Mode::Twice => {}
         }
         let mut out = OutBuffer::new();
+        if self.mode == Mode::Twice {
+            out.push(Tock {
+                key: tick.key.clone(),
+                n: tick.n,
+            });
+        }
         out.push(Tock {
             key: tick.key,
             n: tick.n,
@@ -640,6 +648,8 @@ fn each_record_is_handled_in_a_span_naming_its_event() {
         .build()
         .unwrap();
     let out = tracing::subscriber::with_default(subscriber, || {
+        // Another test's thread may have cached the span's callsite as uninteresting before this subscriber existed.
+        tracing::callsite::rebuild_interest_cache();
         rt.block_on(async {
             let mut harness = Harness::new(Ticker::new(&SPEC));
             harness.given(&tick("k", 1)).await
@@ -678,6 +688,9 @@ struct HeldState {
     count: tokio::sync::watch::Sender<usize>,
     /// The last offset committed (one partition).
     committed: tokio::sync::watch::Sender<u64>,
+    /// The index of a send to refuse (counting refused ones), once.
+    refuse: Mutex<Option<usize>>,
+    sends: AtomicUsize,
 }
 
 impl Held {
@@ -688,6 +701,8 @@ impl Held {
                 sent: Mutex::default(),
                 count: tokio::sync::watch::channel(0).0,
                 committed: tokio::sync::watch::channel(0).0,
+                refuse: Mutex::default(),
+                sends: AtomicUsize::new(0),
             }),
         }
     }
@@ -704,6 +719,11 @@ impl Held {
 
     fn sent(&self) -> usize {
         self.state.sent.lock().unwrap().len()
+    }
+
+    /// Sent record `i`.
+    fn record(&self, i: usize) -> herald::OutRecord {
+        self.state.sent.lock().unwrap()[i].0.clone()
     }
 
     /// Delivers sent record `i`: it lands on the bus and its receipt resolves.
@@ -749,6 +769,10 @@ impl herald::Sink for Held {
     type Receipt = HeldReceipt;
 
     async fn send(&self, record: herald::OutRecord) -> Result<HeldReceipt, herald::TransportError> {
+        let call = self.state.sends.fetch_add(1, AO::SeqCst);
+        if *self.state.refuse.lock().unwrap() == Some(call) {
+            return Err(herald::TransportError::Other("queue refused".into()));
+        }
         let (reply, receipt) = tokio::sync::oneshot::channel();
         let n = {
             let mut sent = self.state.sent.lock().unwrap();
@@ -893,32 +917,68 @@ async fn a_member_takes_no_records_while_max_unacknowledged_wait_for_delivery() 
 }
 
 #[tokio::test]
-async fn an_output_that_fails_delivery_stops_the_member_and_its_record_is_redelivered_in_order() {
+async fn a_record_whose_output_fails_delivery_is_dead_lettered_and_the_worker_goes_on() {
     static SPEC: WorkerSpec = spec("failed", Ordering::PerKey, 1, 3);
     let worker = Ticker::new(&SPEC);
-    let seen = Arc::clone(&worker.seen);
+    let calls = Arc::clone(&worker.calls);
     let (bus, held, running) = run_held(worker, |r| r).await;
     held.wait_sent(3).await;
     held.deliver(0);
     held.wait_committed(1).await;
     // Record 2 ran already when record 1's output fails: handling 1 again now would put it after 2.
     held.fail(1);
+    held.wait_sent(4).await;
+    let dead = herald::DeadLetter::from_out_record(&held.record(3)).expect("a dead letter");
+    assert_eq!(dead.topic, "ticks.dlq");
+    assert_eq!(dead.error_kind, "delivery");
+    assert!(dead.error.contains("broker unreachable"), "{}", dead.error);
+    assert_eq!((dead.original_offset, dead.attempts), (1, 1));
+    held.deliver(3);
     held.deliver(2);
+    held.wait_committed(3).await;
+    let report = running.shutdown().await.unwrap();
+    let w = report.worker("test.Ticker").unwrap();
+    assert_eq!((w.processed, w.emitted, w.dead_lettered), (2, 2, 1));
+    assert_eq!(calls.load(AO::SeqCst), 3, "record 1 was not handled again");
+    assert_eq!(bus.records("ticks.dlq").len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_dead_letter_fails_too_the_member_stops_and_the_rest_is_redelivered_in_order() {
+    static SPEC: WorkerSpec = spec("stopped", Ordering::PerKey, 1, 3);
+    let worker = Ticker::new(&SPEC);
+    let seen = Arc::clone(&worker.seen);
+    let (bus, held, running) = run_held(worker, |r| r).await;
+    held.wait_sent(3).await;
+    held.deliver(0);
+    held.wait_committed(1).await;
+    held.fail(1);
+    held.wait_sent(4).await;
+    held.fail(3);
+    held.deliver(2);
+    // On this one-threaded runtime the member runs while the test yields: it stops and leaves the group on its own,
+    // before any shutdown.
+    for _ in 0..100 {
+        if bus.members("stopped") == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(bus.members("stopped"), 0, "the member stopped");
     let err = bounded(running.shutdown()).await.unwrap_err();
     assert!(matches!(err, herald::RunError::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("broker unreachable"), "{err}");
     assert_eq!(
-        bus.committed("failed", "ticks", 0),
+        bus.committed("stopped", "ticks", 0),
         1,
         "1 and 2 stay uncommitted"
     );
-    assert_eq!(bus.members("failed"), 0, "the member left the group");
 
     // The group's next member reads them again, in order.
     let second = Ticker::new(&SPEC);
     let seen_second = Arc::clone(&second.seen);
     let running = Runner::new(bus.clone()).worker(second).start().unwrap();
-    bounded(bus.wait_caught_up(&["failed"])).await;
+    bounded(bus.wait_caught_up(&["stopped"])).await;
     running.shutdown().await.unwrap();
     let first: Vec<u64> = seen.lock().unwrap().iter().map(|(_, n)| *n).collect();
     let again: Vec<u64> = seen_second
@@ -929,4 +989,50 @@ async fn an_output_that_fails_delivery_stops_the_member_and_its_record_is_redeli
         .collect();
     assert_eq!(first, [0, 1, 2]);
     assert_eq!(again, [1, 2]);
+}
+
+#[tokio::test]
+async fn a_failed_attempt_waits_for_the_outputs_it_handed_over_before_the_next_one() {
+    static SPEC: WorkerSpec = spec("partial", Ordering::PerKey, 1, 2);
+    let mut worker = Ticker::new(&SPEC);
+    worker.mode = Mode::Twice;
+    let calls = Arc::clone(&worker.calls);
+    let (bus, held, running) = run_held(worker, |r| r.without_backoff()).await;
+    *held.state.refuse.lock().unwrap() = Some(1);
+    // Tick 0's first attempt handed over its first output; the producer refused the second.
+    held.wait_sent(1).await;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        calls.load(AO::SeqCst),
+        1,
+        "no second attempt while the first one's output is in flight"
+    );
+    assert_eq!(held.sent(), 1);
+    held.deliver(0);
+    // The second attempt hands over both outputs again (at least once).
+    held.wait_sent(3).await;
+    for i in 1..3 {
+        let tock = Tock::decode(held.record(i).payload).unwrap();
+        assert_eq!(tock.n, 0, "send {i} is tick 0's second attempt");
+    }
+    for i in 1..3 {
+        held.deliver(i);
+    }
+    held.wait_committed(1).await;
+    // Ticks 1 and 2, two outputs each.
+    held.wait_sent(7).await;
+    for i in 3..7 {
+        held.deliver(i);
+    }
+    held.wait_committed(3).await;
+    let report = running.shutdown().await.unwrap();
+    let w = report.worker("test.Ticker").unwrap();
+    assert_eq!((w.processed, w.retries, w.emitted), (3, 1, 6));
+    assert_eq!(
+        bus.records("tocks").len(),
+        7,
+        "the first attempt's output too"
+    );
 }
