@@ -4,7 +4,7 @@
 //! same process and run, alternating. Prints records per second of both and their ratio per round, then the median.
 //!
 //! `cargo bench -p herald-kafka --bench workers` (`HERALD_KAFKA_BENCH_RECORDS`, default 20000;
-//! `HERALD_KAFKA_BENCH_ROUNDS`, default 3).
+//! `HERALD_KAFKA_BENCH_ROUNDS`, default 3; `HERALD_KAFKA_BENCH_LINGER_MS`, both producers' `linger.ms`, default 0).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -118,6 +118,11 @@ impl Source for TimedSource {
     }
 }
 
+/// Both producers' `linger.ms` (`HERALD_KAFKA_BENCH_LINGER_MS`, default 0: Herald's default).
+fn linger_ms() -> String {
+    std::env::var("HERALD_KAFKA_BENCH_LINGER_MS").unwrap_or_else(|_| "0".into())
+}
+
 fn order(i: u64) -> OrderPlaced {
     OrderPlaced {
         order_id: format!("o-{}", i % 1_000),
@@ -175,7 +180,7 @@ fn bare_round(bootstrap: &str, group: &str, n: u64) -> f64 {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("partitioner", "murmur2_random")
-        .set("linger.ms", "0")
+        .set("linger.ms", linger_ms())
         .set("enable.idempotence", "true")
         .create()
         .unwrap();
@@ -285,6 +290,7 @@ fn main() {
     let bootstrap = mock.bootstrap_servers();
     let kafka = Kafka::new(
         KafkaConfig::new(bootstrap.clone())
+            .set("linger.ms", linger_ms())
             .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "100"),
     )
