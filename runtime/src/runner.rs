@@ -887,14 +887,8 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
             }
             None => {
                 tracing::error!(offset = record.offset(), "handler panicked; dead-lettering");
-                self.processor
-                    .dead_letter(&record, "panic", "the handler panicked", 1)
-                    .await
-                    .map_err(|source| RunError::Transport {
-                        worker: self.spec.name,
-                        source,
-                    })?;
-                self.report.dead_lettered += 1;
+                self.dead_letter(&record, "panic", "the handler panicked", 1)
+                    .await?;
             }
         }
         self.unhandled -= 1;
@@ -927,17 +921,32 @@ impl<S: Source, K: Sink, W: Worker, F: Future<Output = Finished<K::Receipt>> + S
                     offset = acked.record.offset(),
                     "an output was not delivered: {e}; dead-lettering"
                 );
-                self.processor
-                    .dead_letter(&acked.record, "delivery", &e.to_string(), acked.attempts)
-                    .await
-                    .map_err(|source| RunError::Transport {
-                        worker: self.spec.name,
-                        source,
-                    })?;
-                self.report.dead_lettered += 1;
+                let error = e.to_string();
+                self.dead_letter(&acked.record, "delivery", &error, acked.attempts)
+                    .await?;
             }
         }
         self.finish(&acked.record, acked.epoch);
+        Ok(())
+    }
+
+    /// Dead-letters `record` from the member's task (its handler's future has ended) and counts it; a failure stops
+    /// the member.
+    async fn dead_letter(
+        &mut self,
+        record: &Record,
+        kind: &str,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), RunError> {
+        self.processor
+            .dead_letter(record, kind, error, attempts)
+            .await
+            .map_err(|source| RunError::Transport {
+                worker: self.spec.name,
+                source,
+            })?;
+        self.report.dead_lettered += 1;
         Ok(())
     }
 

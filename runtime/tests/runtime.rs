@@ -736,6 +736,17 @@ impl Held {
         let _ = reply.send(Ok(self.bus.append(record)));
     }
 
+    /// Once ticks 0..3 sent their outputs, delivers tick 0's (and waits for its commit) and fails tick 1's, which
+    /// tick 2 was handled after: handling 1 again now would put it after 2. Returns once the worker sent a fourth
+    /// record (tick 1's dead letter).
+    async fn fail_the_second(&self) {
+        self.wait_sent(3).await;
+        self.deliver(0);
+        self.wait_committed(1).await;
+        self.fail(1);
+        self.wait_sent(4).await;
+    }
+
     /// Fails sent record `i`, as a producer does when it gives up on a record.
     fn fail(&self, i: usize) {
         let reply = self.state.sent.lock().unwrap()[i]
@@ -922,12 +933,7 @@ async fn a_record_whose_output_fails_delivery_is_dead_lettered_and_the_worker_go
     let worker = Ticker::new(&SPEC);
     let calls = Arc::clone(&worker.calls);
     let (bus, held, running) = run_held(worker, |r| r).await;
-    held.wait_sent(3).await;
-    held.deliver(0);
-    held.wait_committed(1).await;
-    // Record 2 ran already when record 1's output fails: handling 1 again now would put it after 2.
-    held.fail(1);
-    held.wait_sent(4).await;
+    held.fail_the_second().await;
     let dead = herald::DeadLetter::from_out_record(&held.record(3)).expect("a dead letter");
     assert_eq!(dead.topic, "ticks.dlq");
     assert_eq!(dead.error_kind, "delivery");
@@ -949,11 +955,7 @@ async fn when_the_dead_letter_fails_too_the_member_stops_and_the_rest_is_redeliv
     let worker = Ticker::new(&SPEC);
     let seen = Arc::clone(&worker.seen);
     let (bus, held, running) = run_held(worker, |r| r).await;
-    held.wait_sent(3).await;
-    held.deliver(0);
-    held.wait_committed(1).await;
-    held.fail(1);
-    held.wait_sent(4).await;
+    held.fail_the_second().await;
     held.fail(3);
     held.deliver(2);
     // On this one-threaded runtime the member runs while the test yields: it stops and leaves the group on its own,
